@@ -1,0 +1,54 @@
+# Two commands matter: `make build` and `make test`. Both create the virtual
+# environment on first use. Run every command from the repository root: dbt
+# resolves the DuckDB file and the source path against the current directory.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export DBT_PROFILES_DIR := $(CURDIR)
+# dbt's anonymous usage tracking would try to reach the internet.
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: build test venv lock demo-data docs report bench lint clean
+
+build: $(STAMP)
+	$(BIN)/dbt build
+	$(BIN)/python -m scripts.summary
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+# Re-resolve the environment from requirements.txt and pin every version.
+lock:
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet --quiet --upgrade pip
+	$(VENV)-lock/bin/python -m pip install --quiet --quiet -r requirements.txt
+	$(VENV)-lock/bin/python -m pip freeze --exclude-editable > constraints.txt
+	rm -rf $(VENV)-lock
+
+# Regenerates the bundled demo file (deterministic: the result is byte-identical).
+demo-data: $(STAMP)
+	$(BIN)/python -m scripts.generate_transactions
+
+docs: $(STAMP)
+	$(BIN)/dbt docs generate
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models analyses macros tests
+
+clean:
+	rm -rf target logs dbt_packages warehouse

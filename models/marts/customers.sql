@@ -1,0 +1,77 @@
+{#- One row per customer with at least one clean purchase: everything marketing
+    needs to pick an audience. -#}
+with
+
+rfm as (
+
+    select * from {{ ref('int_customer_rfm') }}
+
+),
+
+scores as (
+
+    select * from {{ ref('int_customer_rfm_scores') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('int_customer_rfm_segments') }}
+
+),
+
+segment_actions as (
+
+    select * from {{ ref('rfm_segments') }}
+
+),
+
+clusters as (
+
+    select * from {{ ref('int_customer_clusters') }}
+
+),
+
+final as (
+
+    select
+        rfm.customer_id,
+        rfm.country,
+        rfm.as_of_date,
+        rfm.first_purchase_date,
+        rfm.last_purchase_date,
+        rfm.recency_days,
+        rfm.frequency,
+        rfm.monetary,
+        rfm.net_monetary,
+        rfm.average_order_value,
+        rfm.tenure_days,
+        rfm.distinct_products,
+        rfm.purchase_lines,
+        rfm.return_lines,
+        rfm.matched_return_lines,
+        rfm.returned_amount,
+        rfm.matched_return_amount,
+        rfm.return_rate,
+        rfm.return_line_rate,
+        rfm.is_high_returner,
+        scores.r_score,
+        scores.f_score,
+        scores.m_score,
+        scores.fm_score,
+        scores.rfm_cell,
+        segments.rfm_segment,
+        segment_actions.description as rfm_segment_description,
+        segment_actions.recommended_action,
+        clusters.cluster_id,
+        clusters.cluster_name
+
+    from rfm
+    inner join scores on rfm.customer_id = scores.customer_id
+    inner join segments on rfm.customer_id = segments.customer_id
+    left join segment_actions on segments.rfm_segment = segment_actions.rfm_segment
+    left join clusters on rfm.customer_id = clusters.customer_id
+
+)
+
+select * from final
