@@ -52,3 +52,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf target logs dbt_packages warehouse
+
+# Writes reports/segmentation_report.html from the built warehouse.
+report: $(STAMP)
+	$(BIN)/python -m scripts.report

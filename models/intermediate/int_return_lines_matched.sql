@@ -81,15 +81,16 @@ matched as (
         returns.*,
         abs(returns.quantity) as returned_quantity,
         abs(returns.line_amount) as returned_amount,
-        coalesce(purchased_before.purchased_quantity_before, 0) as purchased_quantity_before,
+        cast(coalesce(purchased_before.purchased_quantity_before, 0) as decimal(18, 3))
+            as purchased_quantity_before,
         returned_before.returned_quantity_before,
-        greatest(
+        cast(greatest(
             0,
             least(
                 abs(returns.quantity),
                 coalesce(purchased_before.purchased_quantity_before, 0) - returned_before.returned_quantity_before
             )
-        ) as matched_quantity
+        ) as decimal(18, 3)) as matched_quantity
 
     from returns
     inner join returned_before on returns.transaction_line_id = returned_before.transaction_line_id

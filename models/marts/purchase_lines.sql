@@ -1,0 +1,29 @@
+{#- The clean purchase lines RFM is computed from. -#}
+with
+
+classified as (
+
+    select * from {{ ref('int_transaction_lines_classified') }}
+    where line_status = 'clean'
+
+),
+
+final as (
+
+    select
+        transaction_line_id,
+        invoice_no,
+        stock_code,
+        description,
+        quantity,
+        unit_price,
+        line_amount,
+        invoiced_at,
+        invoice_date,
+        customer_id,
+        country
+    from classified
+
+)
+
+select * from final

@@ -1,0 +1,66 @@
+{#- One row per RFM segment and one per K-Means cluster (segment_type tells
+    which), with the measures to compare them and the recommended action. -#}
+with
+
+customers as (
+
+    select * from {{ ref('customers') }}
+
+),
+
+segment_actions as (
+
+    select rfm_segment as segment_name, recommended_action from {{ ref('rfm_segments') }}
+
+),
+
+cluster_actions as (
+
+    select cluster_name as segment_name, recommended_action from {{ ref('cluster_names') }}
+
+),
+
+totals as (
+
+    select
+        count(*) as total_customers,
+        sum(monetary) as total_revenue
+    from customers
+
+),
+
+grouped as (
+
+    select
+        case when grouping(customers.rfm_segment) = 0 then 'rfm_segment' else 'cluster' end as segment_type,
+        coalesce(customers.rfm_segment, customers.cluster_name) as segment_name,
+        {{ customer_group_measures() }}
+
+    from customers
+    cross join totals
+    group by
+        grouping sets (
+            (customers.rfm_segment, totals.total_customers, totals.total_revenue),
+            (customers.cluster_name, totals.total_customers, totals.total_revenue)
+        )
+
+),
+
+final as (
+
+    select
+        grouped.*,
+        coalesce(segment_actions.recommended_action, cluster_actions.recommended_action)
+            as recommended_action
+
+    from grouped
+    left join segment_actions
+        on grouped.segment_type = 'rfm_segment'
+        and grouped.segment_name = segment_actions.segment_name
+    left join cluster_actions
+        on grouped.segment_type = 'cluster'
+        and grouped.segment_name = cluster_actions.segment_name
+
+)
+
+select * from final

@@ -1,0 +1,60 @@
+{#- Every raw line is accounted for exactly once: raw lines = clean purchase
+    lines + quarantined lines + returned lines, in count and in value
+    (sum of quantity x unit price). On a mismatch the error gives both sides. -#}
+{%- set reconciliation -%}
+with
+
+raw_lines as (
+
+    select count(*) as lines, coalesce(sum(line_amount), 0) as amount
+    from {{ ref('stg_shop__transactions') }}
+
+),
+
+accounted as (
+
+    select 'clean' as part, count(*) as lines, coalesce(sum(line_amount), 0) as amount
+    from {{ ref('purchase_lines') }}
+    union all
+    select 'quarantined' as part, count(*) as lines, coalesce(sum(line_amount), 0) as amount
+    from {{ ref('quarantined_lines') }}
+    union all
+    select 'returned' as part, count(*) as lines, coalesce(sum(line_amount), 0) as amount
+    from {{ ref('return_lines') }}
+
+),
+
+sides as (
+
+    select
+        raw_lines.lines as raw_lines,
+        raw_lines.amount as raw_amount,
+        sum(case when accounted.part = 'clean' then accounted.lines end) as clean_lines,
+        sum(case when accounted.part = 'quarantined' then accounted.lines end) as quarantined_lines,
+        sum(case when accounted.part = 'returned' then accounted.lines end) as returned_lines,
+        sum(accounted.lines) as accounted_lines,
+        sum(accounted.amount) as accounted_amount
+    from raw_lines
+    cross join accounted
+    group by raw_lines.lines, raw_lines.amount
+
+)
+
+select * from sides
+where raw_lines != accounted_lines or raw_amount != accounted_amount
+{%- endset -%}
+
+{%- if execute -%}
+    {%- set mismatch = run_query(reconciliation) -%}
+    {%- if mismatch.rows | length > 0 -%}
+        {%- set row = mismatch.rows[0] -%}
+        {{ exceptions.raise_compiler_error(
+            "Transaction lines do not reconcile: raw " ~ row['raw_lines'] ~ " lines / "
+            ~ row['raw_amount'] ~ " value; accounted " ~ row['accounted_lines'] ~ " lines (clean "
+            ~ row['clean_lines'] ~ " + quarantined " ~ row['quarantined_lines'] ~ " + returned "
+            ~ row['returned_lines'] ~ ") / " ~ row['accounted_amount'] ~ " value"
+        ) }}
+    {%- endif -%}
+{%- endif -%}
+
+{{ reconciliation }}

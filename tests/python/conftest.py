@@ -1,0 +1,28 @@
+"""Warehouses built once per test session and shared by the tests that read them."""
+
+from __future__ import annotations
+
+import pytest
+from dbt_project_runner import FIXTURES, build
+
+# The dirty fixture is tiny: fixed outlier caps make its expectations exact,
+# and an as-of date inside the data exercises the after-as-of-date rule.
+DIRTY_VARS = {
+    "raw_transactions_path": str(FIXTURES / "dirty_transactions.csv"),
+    "as_of_date": "2011-12-09",
+    "outlier_method": "cap",
+    "outlier_quantity_cap": 10000,
+    "outlier_line_value_cap": 10000,
+}
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory):
+    """The bundled demo data, built with the project's defaults."""
+    return build(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def dirty_warehouse(tmp_path_factory):
+    """The fixture holding every dirty case, one line each."""
+    return build(tmp_path_factory.mktemp("dirty"), DIRTY_VARS)

@@ -1,0 +1,83 @@
+"""Runs the real dbt project against a DuckDB file of its own, for tests.
+
+Each run gets its own target, log and DuckDB paths, so runs never share state;
+dbt always runs from the repository root, as the README requires.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+FIXTURES = ROOT / "tests" / "python" / "fixtures"
+
+
+@dataclass
+class Warehouse:
+    """A DuckDB file built by dbt, opened read-only for each query."""
+
+    directory: Path
+    vars: dict = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.directory / "warehouse.duckdb"
+
+    def rows(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.sql(sql).fetchall()
+
+    def value(self, sql: str):
+        return self.rows(sql)[0][0]
+
+    def frame(self, sql: str):
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.sql(sql).df()
+
+    def dbt(self, *args: str, vars: dict | None = None, check: bool = True):
+        return run_dbt(self.directory, *args, vars={**self.vars, **(vars or {})}, check=check)
+
+    def run_results(self) -> dict:
+        return json.loads((self.directory / "target" / "run_results.json").read_text())
+
+
+def run_dbt(directory: Path, *args: str, vars: dict | None = None, check: bool = True):
+    directory.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(ROOT),
+        "SEGMENTATION_DUCKDB_PATH": str(directory / "warehouse.duckdb"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [
+        str(DBT),
+        *args,
+        "--target-path",
+        str(directory / "target"),
+        "--log-path",
+        str(directory / "logs"),
+    ]
+    if vars:
+        command += ["--vars", json.dumps(vars)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} exited {result.returncode}\n{result.stdout[-6000:]}"
+        )
+    return result
+
+
+def build(directory: Path, vars: dict | None = None, select: str | None = None) -> Warehouse:
+    warehouse = Warehouse(directory, dict(vars or {}))
+    args = ["build"] + (["--select", select] if select else [])
+    warehouse.dbt(*args)
+    return warehouse
