@@ -68,16 +68,21 @@ def cluster_profile(customers: pd.DataFrame, cluster_ids: np.ndarray) -> pd.Data
 
 
 def _positions(values: pd.Series, higher_is_better: bool) -> np.ndarray:
-    """Each cluster's place among the clusters, from 0 (worst) to 1 (best); ties share."""
-    ranks = values.rank(method="average", ascending=higher_is_better).to_numpy()
-    return (ranks - 1) / max(len(values) - 1, 1)
+    """Each cluster's place between the worst (0) and the best (1) cluster, on the log scale
+    the features are clustered on, so that distances keep their size; 0.5 when all are equal."""
+    logged = np.log1p(values.to_numpy(dtype=float))
+    spread = logged.max() - logged.min()
+    if spread == 0:
+        return np.full(len(logged), 0.5)
+    position = (logged - logged.min()) / spread
+    return position if higher_is_better else 1 - position
 
 
 def name_clusters(profile: pd.DataFrame, high_returner_threshold: float) -> dict[int, str]:
     """One distinct business name per cluster.
 
-    Each cluster is placed among the clusters on recency, frequency and monetary
-    (0 = worst, 1 = best, from the cluster medians). Names are assigned one to one so
+    Each cluster is placed between the worst (0) and best (1) cluster on recency,
+    frequency and monetary (cluster medians, log scale). Names are assigned one to one so
     that the total squared distance between clusters and their names' archetypes
     (NAME_ARCHETYPES) is smallest (the Hungarian algorithm). A cluster whose return
     rate reaches the high-returner threshold is named High Returners first (the one

@@ -115,9 +115,30 @@ def fit_kmeans(points: np.ndarray, k: int, random_state: int, n_init: int):
     from sklearn.cluster import KMeans
 
     # lloyd, a fixed seed and n_init make the fit reproducible across runs and versions.
-    return KMeans(
-        n_clusters=k, random_state=random_state, n_init=n_init, algorithm="lloyd"
-    ).fit(points)
+    return KMeans(n_clusters=k, random_state=random_state, n_init=n_init, algorithm="lloyd").fit(
+        points
+    )
+
+
+def cluster_scores(
+    points: np.ndarray, labels: np.ndarray, k: int, random_state: int, silhouette_sample_size: int
+) -> dict:
+    """Silhouette (on a seeded sample), Calinski-Harabasz, Davies-Bouldin (nan when the
+    labels cannot be scored) and the smallest cluster's share."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    scorable = 1 < len(np.unique(labels)) < len(points)
+    sample = silhouette_sample_size if 0 < silhouette_sample_size < len(points) else None
+    return {
+        "silhouette": float(
+            silhouette_score(points, labels, sample_size=sample, random_state=random_state)
+        )
+        if scorable
+        else np.nan,
+        "calinski_harabasz": float(calinski_harabasz_score(points, labels)) if scorable else np.nan,
+        "davies_bouldin": float(davies_bouldin_score(points, labels)) if scorable else np.nan,
+        "smallest_cluster_share": float(np.bincount(labels, minlength=k).min() / len(labels)),
+    }
 
 
 def evaluate_k(
@@ -127,31 +148,15 @@ def evaluate_k(
     n_init: int,
     silhouette_sample_size: int,
 ) -> pd.DataFrame:
-    """Inertia, silhouette (on a seeded sample), Calinski-Harabasz, Davies-Bouldin and
-    the smallest cluster's share, for each k."""
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-
+    """Inertia and the cluster scores for each k."""
     rows = []
     for k in k_values:
         fitted = fit_kmeans(points, k, random_state, n_init)
-        labels = fitted.labels_
-        n_labels = len(np.unique(labels))
-        sample = silhouette_sample_size if 0 < silhouette_sample_size < len(points) else None
-        valid = 1 < n_labels < len(points)
         rows.append(
             {
                 "k": k,
                 "inertia": float(fitted.inertia_),
-                "silhouette": float(
-                    silhouette_score(points, labels, sample_size=sample, random_state=random_state)
-                )
-                if valid
-                else np.nan,
-                "calinski_harabasz": float(calinski_harabasz_score(points, labels))
-                if valid
-                else np.nan,
-                "davies_bouldin": float(davies_bouldin_score(points, labels)) if valid else np.nan,
-                "smallest_cluster_share": float(np.bincount(labels, minlength=k).min() / len(labels)),
+                **cluster_scores(points, fitted.labels_, k, random_state, silhouette_sample_size),
             }
         )
     return pd.DataFrame(rows, columns=list(METRIC_COLUMNS)[:6])
@@ -186,12 +191,14 @@ def choose_k(
     scored = metrics.dropna(subset=["silhouette"])
     eligible = scored[scored["smallest_cluster_share"] >= min_cluster_share]
     if eligible.empty:
-        pool, rule = scored, (
-            f"best silhouette; no k keeps every cluster at {min_cluster_share:.0%} or more"
+        pool, rule = (
+            scored,
+            (f"best silhouette; no k keeps every cluster at {min_cluster_share:.0%} or more"),
         )
     else:
-        pool, rule = eligible, (
-            f"best silhouette among k whose smallest cluster holds >= {min_cluster_share:.0%}"
+        pool, rule = (
+            eligible,
+            (f"best silhouette among k whose smallest cluster holds >= {min_cluster_share:.0%}"),
         )
     best = pool.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
     return int(best["k"]), rule

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Warehouse:
 
     directory: Path
     vars: dict = field(default_factory=dict)
+    project: Path = ROOT
 
     @property
     def path(self) -> Path:
@@ -43,17 +45,29 @@ class Warehouse:
             return connection.sql(sql).df()
 
     def dbt(self, *args: str, vars: dict | None = None, check: bool = True):
-        return run_dbt(self.directory, *args, vars={**self.vars, **(vars or {})}, check=check)
+        return run_dbt(
+            self.directory,
+            *args,
+            vars={**self.vars, **(vars or {})},
+            check=check,
+            project=self.project,
+        )
 
     def run_results(self) -> dict:
         return json.loads((self.directory / "target" / "run_results.json").read_text())
 
 
-def run_dbt(directory: Path, *args: str, vars: dict | None = None, check: bool = True):
+def run_dbt(
+    directory: Path,
+    *args: str,
+    vars: dict | None = None,
+    check: bool = True,
+    project: Path = ROOT,
+):
     directory.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_PROFILES_DIR": str(project),
         "SEGMENTATION_DUCKDB_PATH": str(directory / "warehouse.duckdb"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -68,7 +82,7 @@ def run_dbt(directory: Path, *args: str, vars: dict | None = None, check: bool =
     ]
     if vars:
         command += ["--vars", json.dumps(vars)]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(command)} exited {result.returncode}\n{result.stdout[-6000:]}"
@@ -76,8 +90,32 @@ def run_dbt(directory: Path, *args: str, vars: dict | None = None, check: bool =
     return result
 
 
-def build(directory: Path, vars: dict | None = None, select: str | None = None) -> Warehouse:
-    warehouse = Warehouse(directory, dict(vars or {}))
-    args = ["build"] + (["--select", select] if select else [])
+def copy_project(destination: Path) -> Path:
+    """A copy of the dbt project (no venv, no build output) that a test may edit."""
+    ignore = shutil.ignore_patterns(
+        ".venv*",
+        ".git",
+        "target",
+        "logs",
+        "*.duckdb",
+        "reports",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        "bench-data",
+    )
+    shutil.copytree(ROOT, destination, ignore=ignore)
+    return destination
+
+
+def build(
+    directory: Path,
+    vars: dict | None = None,
+    select: str | None = None,
+    project: Path = ROOT,
+) -> Warehouse:
+    warehouse = Warehouse(directory, dict(vars or {}), project)
+    # cautious: only tests whose every parent is selected (no test of an unbuilt model).
+    args = ["build"] + (["--select", select, "--indirect-selection", "cautious"] if select else [])
     warehouse.dbt(*args)
     return warehouse

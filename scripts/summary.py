@@ -1,0 +1,145 @@
+"""Prints what a build produced: lines read and where they went, customers, segments, clusters.
+
+Run after `dbt build` (the build command does): `python -m scripts.summary [--database PATH]`.
+The warehouse is opened read-only and closed before printing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import duckdb
+
+DEFAULT_DATABASE = "segmentation.duckdb"
+
+QUERIES = {
+    "as_of": "select as_of_date, last_transaction_date from int_as_of_date",
+    "statuses": """
+        select line_status, sum(lines) as lines, sum(amount) as amount
+        from cleaning_summary group by line_status order by min(precedence)
+    """,
+    "reasons": """
+        select line_status, reason_code, lines, customers, amount
+        from cleaning_summary where lines > 0 order by precedence
+    """,
+    "segments": """
+        select segment_name, customers, customer_share, revenue_share
+        from segment_summary where segment_type = 'rfm_segment' order by revenue desc
+    """,
+    "clusters": """
+        select cluster_id, cluster_name, customers, customer_share, revenue_share,
+               median_recency_days, median_frequency, median_monetary
+        from cluster_profiles order by cluster_id
+    """,
+    "k": "select k, silhouette, selection_rule, note from cluster_k_selection where is_chosen",
+}
+
+
+def fetch(database: str) -> dict[str, list[tuple]]:
+    with duckdb.connect(database, read_only=True) as connection:
+        return {name: connection.sql(sql).fetchall() for name, sql in QUERIES.items()}
+
+
+FORMATS = {
+    "text": str,
+    "count": "{:,}".format,
+    "share": "{:.1%}".format,
+    "number": "{:,.1f}".format,
+    "money": "{:,.2f}".format,
+}
+
+
+def table(columns: list[tuple[str, str]], rows: list[tuple]) -> str:
+    """A plain-text table; `columns` are (header, format) pairs, formats from FORMATS."""
+    cells = [
+        ["" if value is None else FORMATS[kind](value) for value, (_, kind) in zip(row, columns)]
+        for row in rows
+    ]
+    widths = [
+        max([len(header)] + [len(r[i]) for r in cells]) for i, (header, _) in enumerate(columns)
+    ]
+    head = "  ".join(header.ljust(w) for (header, _), w in zip(columns, widths))
+    body = [
+        "  ".join(
+            c.ljust(w) if kind == "text" else c.rjust(w)
+            for c, w, (_, kind) in zip(r, widths, columns)
+        )
+        for r in cells
+    ]
+    return "\n".join([head, "  ".join("-" * w for w in widths), *body])
+
+
+def render(results: dict[str, list[tuple]]) -> str:
+    statuses = {status: (lines, amount) for status, lines, amount in results["statuses"]}
+    raw_lines = sum(lines for lines, _ in statuses.values())
+    customers = sum(row[1] for row in results["segments"])
+    as_of, last_date = results["as_of"][0] if results["as_of"] else (None, None)
+    parts = [
+        f"Lines read: {raw_lines:,}  (last dated line {last_date}, as-of date {as_of})",
+        "  " + ", ".join(f"{status} {lines:,}" for status, (lines, _) in statuses.items()),
+        "",
+        "Where the lines went (cleaning_summary):",
+        table(
+            [
+                ("status", "text"),
+                ("reason", "text"),
+                ("lines", "count"),
+                ("customers", "count"),
+                ("value", "money"),
+            ],
+            results["reasons"],
+        ),
+        "",
+        f"Customers: {customers:,}",
+        "",
+        "RFM segments (segment_summary):",
+        table(
+            [
+                ("segment", "text"),
+                ("customers", "count"),
+                ("share", "share"),
+                ("revenue share", "share"),
+            ],
+            results["segments"],
+        ),
+    ]
+    if results["k"]:
+        k, silhouette, rule, note = results["k"][0]
+        silhouette_text = "n/a" if silhouette is None else f"{silhouette:.3f}"
+        parts += [
+            "",
+            f"K-Means clusters: k = {k} (silhouette {silhouette_text}; {rule})"
+            + (f" [{note}]" if note else ""),
+            table(
+                [
+                    ("id", "count"),
+                    ("name", "text"),
+                    ("customers", "count"),
+                    ("share", "share"),
+                    ("revenue share", "share"),
+                    ("median R (days)", "number"),
+                    ("median F", "number"),
+                    ("median M", "money"),
+                ],
+                results["clusters"],
+            ),
+        ]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("SEGMENTATION_DUCKDB_PATH", DEFAULT_DATABASE),
+        help="DuckDB file built by dbt (default: $SEGMENTATION_DUCKDB_PATH or segmentation.duckdb)",
+    )
+    args = parser.parse_args(argv)
+    print(render(fetch(args.database)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
