@@ -1,0 +1,968 @@
+"""The segmentation report: one self-contained HTML page of charts for marketing.
+
+    python -m scripts.report [--database PATH] [--out PATH]
+
+Reads the warehouse `dbt build` produced (the DuckDB file named by --database, else
+the environment variable SEGMENTATION_DUCKDB_PATH, else `segmentation.duckdb` in the
+current directory), read-only, and writes `reports/segmentation_report.html` (or
+--out): a header with the headline numbers, then one section per chart:
+
+1. distributions of recency, frequency and monetary value (`customers`);
+2. inertia (elbow) and silhouette by k, chosen k and elbow marked (`cluster_k_selection`);
+3. customers on the first two principal components, coloured by cluster (`customers`);
+4. customer share vs revenue share of RFM segments and clusters (`segment_summary`);
+5. the R x FM heat map of customer counts (`customers`);
+6. lines per cleaning rule, coloured by line status (`cleaning_summary`).
+
+plotly.js is embedded once, so the file opens offline and can be mailed around.
+Every chart is built by a pure function (DataFrame in, figure out); a table that is
+missing or empty gives a chart saying "No data" instead of an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+DEFAULT_DATABASE = "segmentation.duckdb"
+DEFAULT_OUT = Path("reports") / "segmentation_report.html"
+
+# The scatter stays an SVG plot a laptop browser draws instantly (no WebGL needed).
+PCA_SAMPLE_SIZE = 5_000
+PCA_RANDOM_STATE = 42
+PCA_FEATURES = ("recency_days", "frequency", "monetary")
+# Heavy right tails would squash every other bar into the first one.
+CLIP_QUANTILE = 0.99
+HISTOGRAM_BINS = 40
+
+STATUS_COLOURS = {"clean": "#059669", "returned": "#d97706", "quarantined": "#dc2626"}
+SHARE_COLOURS = {"customer_share": "#94a3b8", "revenue_share": "#059669"}
+CLUSTER_PALETTE = (
+    "#2563eb",
+    "#059669",
+    "#d97706",
+    "#dc2626",
+    "#7c3aed",
+    "#0891b2",
+    "#db2777",
+    "#65a30d",
+    "#92400e",
+    "#475569",
+)
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+class TableQuery(NamedTuple):
+    table: str
+    columns: tuple[str, ...]
+    order_by: str = ""
+
+    def sql(self) -> str:
+        # Money is DECIMAL in the marts; cast so the frames hold plain floats, whatever
+        # the DuckDB-to-pandas conversion of DECIMAL does.
+        selected = ", ".join(
+            f"cast({c} as double) as {c}" if c in DOUBLE_COLUMNS else c for c in self.columns
+        )
+        order = f" order by {self.order_by}" if self.order_by else ""
+        return f"select {selected} from {self.table}{order}"
+
+
+DOUBLE_COLUMNS = {"monetary", "revenue"}
+QUERIES = {
+    "customers": TableQuery(
+        "customers",
+        (
+            "customer_id",
+            "as_of_date",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r_score",
+            "fm_score",
+            "rfm_segment",
+            "cluster_id",
+            "cluster_name",
+        ),
+        "customer_id",
+    ),
+    "k_selection": TableQuery(
+        "cluster_k_selection",
+        (
+            "k",
+            "inertia",
+            "silhouette",
+            "smallest_cluster_share",
+            "is_eligible",
+            "is_elbow",
+            "is_chosen",
+            "selection_rule",
+            "note",
+        ),
+        "k",
+    ),
+    "segments": TableQuery(
+        "segment_summary",
+        (
+            "segment_type",
+            "segment_name",
+            "customers",
+            "customer_share",
+            "revenue",
+            "revenue_share",
+        ),
+        "segment_type, segment_name",
+    ),
+    "cleaning": TableQuery(
+        "cleaning_summary",
+        ("line_status", "reason_code", "rule", "lines", "line_share", "precedence"),
+        "precedence, reason_code",
+    ),
+    "as_of": TableQuery("int_as_of_date", ("as_of_date", "is_configured")),
+}
+
+
+@dataclass
+class WarehouseData:
+    frames: dict[str, pd.DataFrame]
+    missing_tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Histogram:
+    bins: pd.DataFrame  # left, right, customers, label (for hover)
+    median: float | None
+    clipped_at: float | None  # None when no value lay above the clip quantile
+    n_clipped: int
+
+
+@dataclass
+class Projection:
+    points: pd.DataFrame  # the sampled customers with pc1 and pc2
+    explained: tuple[float, float]
+    loadings: pd.DataFrame  # rows pc1, pc2; columns PCA_FEATURES
+    population: int
+    random_state: int
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    reading: str  # one sentence: what to read from the chart
+    figure: go.Figure
+    note: str = ""  # how the chart was drawn, in small print
+
+
+# ---------------------------------------------------------------- warehouse
+
+
+def read_warehouse(path: Path) -> WarehouseData:
+    """Every frame the report needs; the connection is closed when this returns."""
+    frames: dict[str, pd.DataFrame] = {}
+    missing: list[str] = []
+    with duckdb.connect(str(path), read_only=True) as connection:
+        existing = {
+            name
+            for (name,) in connection.sql(
+                "select table_name from information_schema.tables"
+                " where table_schema = current_schema()"
+            ).fetchall()
+        }
+        for name, query in QUERIES.items():
+            if query.table in existing:
+                frames[name] = connection.sql(query.sql()).df()
+            else:
+                frames[name] = pd.DataFrame(columns=list(query.columns))
+                missing.append(query.table)
+    return WarehouseData(frames, missing)
+
+
+# ---------------------------------------------------------------- pure data functions
+
+
+def headline_numbers(
+    customers: pd.DataFrame, k_selection: pd.DataFrame, cleaning: pd.DataFrame, as_of: pd.DataFrame
+) -> dict:
+    """Raw and clean line counts, customers, chosen k and the as-of date (None when unknown)."""
+    lines = pd.to_numeric(cleaning["lines"], errors="coerce").fillna(0)
+    status = cleaning["line_status"]
+    chosen = k_selection.loc[k_selection["is_chosen"].astype(bool), "k"]
+    as_of_date = None
+    if not as_of.empty and pd.notna(as_of["as_of_date"].iloc[0]):
+        as_of_date = as_of["as_of_date"].iloc[0]
+    elif not customers.empty:
+        as_of_date = customers["as_of_date"].iloc[0]
+    return {
+        "raw_lines": int(lines.sum()),
+        "clean_lines": int(lines[status == "clean"].sum()),
+        "returned_lines": int(lines[status == "returned"].sum()),
+        "quarantined_lines": int(lines[status == "quarantined"].sum()),
+        "customers": len(customers),
+        "chosen_k": int(chosen.iloc[0]) if not chosen.empty else None,
+        "as_of_date": pd.Timestamp(as_of_date).date() if as_of_date is not None else None,
+    }
+
+
+def histogram(
+    values: pd.Series, clip_quantile: float | None = None, max_bins: int = HISTOGRAM_BINS
+) -> Histogram:
+    """Customer counts per bin; values above the clip quantile are counted in the last bin.
+
+    Integer data gets integer-aligned bins so a bar never straddles two whole values.
+    """
+    values = pd.to_numeric(values, errors="coerce").dropna().astype(float)
+    if values.empty:
+        empty = pd.DataFrame({"left": [], "right": [], "customers": [], "label": []})
+        return Histogram(empty, None, None, 0)
+    clipped_at, n_clipped = None, 0
+    if clip_quantile is not None:
+        # "higher" keeps the cap an observed value (a whole number of orders, say).
+        cap = float(values.quantile(clip_quantile, interpolation="higher"))
+        n_clipped = int((values > cap).sum())
+        if n_clipped:
+            clipped_at = cap
+            values = values.clip(upper=cap)
+    low, high = float(values.min()), float(values.max())
+    integer = bool(np.allclose(values, np.round(values)))
+    if integer:
+        width = max(1, int(np.ceil((high - low + 1) / max_bins)))
+        edges = np.arange(low - 0.5, high + 0.5 + width, width)
+    elif high > low:
+        edges = np.linspace(low, high, max_bins + 1)
+    else:
+        edges = np.array([low - 0.5, high + 0.5])
+    counts, edges = np.histogram(values, bins=edges)
+    bins = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "customers": counts})
+    bins["label"] = [
+        _bin_label(left, right, integer) for left, right in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    if clipped_at is not None:
+        bins.loc[bins.index[-1], "label"] += " and above"
+    return Histogram(bins, float(values.median()), clipped_at, n_clipped)
+
+
+def _bin_label(left: float, right: float, integer: bool) -> str:
+    if not integer:
+        return f"{_format_number(left)} to {_format_number(right)}"
+    first, last = int(np.ceil(left)), int(np.floor(right))
+    return f"{first:,}" if first == last else f"{first:,} to {last:,}"
+
+
+def _orient(components: np.ndarray) -> np.ndarray:
+    """Points each component so its largest loading is positive, whatever the SVD returned."""
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    return components * np.where(signs == 0, 1, signs)[:, None]
+
+
+def pca_projection(
+    customers: pd.DataFrame,
+    sample_size: int = PCA_SAMPLE_SIZE,
+    random_state: int = PCA_RANDOM_STATE,
+) -> Projection:
+    """The first two principal components of standardised log1p(recency, frequency, monetary).
+
+    The sample is drawn after sorting by customer id, so the same customers give the
+    same picture whatever order the warehouse returned them in.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    frame = (
+        customers.dropna(subset=list(PCA_FEATURES))
+        .sort_values("customer_id", kind="stable")
+        .reset_index(drop=True)
+    )
+    population = len(frame)
+    empty_loadings = pd.DataFrame(columns=list(PCA_FEATURES), index=["pc1", "pc2"], dtype=float)
+    if population < 3:
+        return Projection(
+            frame.iloc[:0].assign(pc1=0.0, pc2=0.0), (np.nan, np.nan), empty_loadings, population, 0
+        )
+    if population > sample_size:
+        rows = np.random.default_rng(random_state).choice(population, sample_size, replace=False)
+        frame = frame.iloc[np.sort(rows)].reset_index(drop=True)
+
+    features = np.log1p(frame[list(PCA_FEATURES)].astype(float).clip(lower=0).to_numpy())
+    scaled = StandardScaler().fit_transform(features)
+    with warnings.catch_warnings():
+        # Constant features leave zero variance to explain: the ratios are NaN, which is fine.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pca = PCA(n_components=2, svd_solver="full").fit(scaled)
+    components = _orient(pca.components_)
+    coordinates = (scaled - pca.mean_) @ components.T
+    points = frame.assign(pc1=coordinates[:, 0], pc2=coordinates[:, 1])
+    loadings = pd.DataFrame(components, index=["pc1", "pc2"], columns=list(PCA_FEATURES))
+    explained = tuple(float(v) for v in pca.explained_variance_ratio_)
+    return Projection(points, explained, loadings, population, random_state)
+
+
+def rfm_heatmap_matrix(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customer counts with R score rows and FM score columns, every score from 1 shown."""
+    scores = customers[["r_score", "fm_score"]].dropna().astype(int)
+    if scores.empty:
+        return pd.DataFrame(dtype=int)
+    n_bins = int(max(scores["r_score"].max(), scores["fm_score"].max()))
+    matrix = pd.crosstab(scores["r_score"], scores["fm_score"])
+    full = range(1, n_bins + 1)
+    matrix = matrix.reindex(index=full, columns=full, fill_value=0).astype(int)
+    matrix.index.name, matrix.columns.name = "r_score", "fm_score"
+    return matrix
+
+
+def segment_shares(segments: pd.DataFrame, segment_type: str) -> pd.DataFrame:
+    """One segment type's rows, smallest revenue share first (horizontal bars draw bottom-up)."""
+    rows = segments[segments["segment_type"] == segment_type]
+    return rows.sort_values(["revenue_share", "segment_name"], kind="stable").reset_index(drop=True)
+
+
+def cluster_order(customers: pd.DataFrame) -> list[str]:
+    """Cluster names in cluster id order, so colours follow the business order of clusters."""
+    clusters = customers[["cluster_id", "cluster_name"]].dropna().drop_duplicates()
+    return list(clusters.sort_values(["cluster_id", "cluster_name"])["cluster_name"])
+
+
+def describe_component(loadings: pd.Series, threshold: float = 0.4) -> str:
+    """Which way the component points, in words: e.g. 'more orders, more spend'."""
+    words = {
+        "recency_days": ("longer since last order", "more recent"),
+        "frequency": ("more orders", "fewer orders"),
+        "monetary": ("more spend", "less spend"),
+    }
+    strongest = loadings.abs().sort_values(ascending=False)
+    parts = [
+        words[name][0 if loadings[name] > 0 else 1]
+        for name in strongest.index
+        if abs(loadings[name]) >= threshold
+    ]
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _layout(figure: go.Figure, height: int, **overrides) -> go.Figure:
+    layout = {
+        "template": "plotly_white",
+        "height": height,
+        "margin": {"l": 60, "r": 30, "t": 60, "b": 50},
+        "font": {"family": FONT, "size": 13},
+        "legend": {"orientation": "h", "y": -0.2, "x": 0},
+    }
+    figure.update_layout(**{**layout, **overrides})
+    return figure
+
+
+def no_data_figure(message: str, height: int = 260) -> go.Figure:
+    figure = go.Figure()
+    figure.add_annotation(
+        text=f"No data: {message}",
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 16, "color": "#6b7280"},
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return _layout(figure, height)
+
+
+def _format_number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _notes(hist: Histogram) -> list[str]:
+    """Two subtitle lines for a histogram panel (always two, so the panels line up)."""
+    if hist.median is None:
+        return ["no values", ""]
+    if hist.clipped_at is None:
+        return [f"median {_format_number(hist.median)} (dashed)", "every customer shown"]
+    # Said on the chart itself: otherwise the last bar reads as a real peak.
+    return [
+        f"median {_format_number(hist.median)} (dashed)",
+        f"clipped at 99th percentile ({_format_number(hist.clipped_at)}): rest in last bar",
+    ]
+
+
+def distributions_figure(customers: pd.DataFrame) -> go.Figure:
+    if customers.empty:
+        return no_data_figure("the customers table is empty")
+    panels = [
+        ("Recency (days since last order)", histogram(customers["recency_days"]), "#2563eb"),
+        ("Frequency (orders)", histogram(customers["frequency"], CLIP_QUANTILE), "#7c3aed"),
+        ("Monetary value (spend)", histogram(customers["monetary"], CLIP_QUANTILE), "#059669"),
+    ]
+    titles = [title + "".join(f"<br><sup>{n}</sup>" for n in _notes(h)) for title, h, _ in panels]
+    figure = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.06)
+    for column, (title, hist, colour) in enumerate(panels, start=1):
+        bins = hist.bins
+        figure.add_trace(
+            go.Bar(
+                x=(bins["left"] + bins["right"]) / 2,
+                y=bins["customers"],
+                width=bins["right"] - bins["left"],
+                marker={"color": colour, "line": {"width": 0.5, "color": "white"}},
+                customdata=bins[["label"]],
+                hovertemplate="%{customdata[0]}<br>%{y:,} customers<extra></extra>",
+                name=title.split(" (")[0],
+                showlegend=False,
+            ),
+            row=1,
+            col=column,
+        )
+        if hist.median is not None:
+            figure.add_vline(
+                x=hist.median,
+                line={"dash": "dash", "color": "#111827", "width": 1},
+                row=1,
+                col=column,
+            )
+    figure.update_yaxes(title_text="customers", row=1, col=1)
+    return _layout(figure, 420, bargap=0.02, margin={"l": 60, "r": 20, "t": 100, "b": 40})
+
+
+def k_selection_figure(k_selection: pd.DataFrame) -> go.Figure:
+    if k_selection.empty:
+        return no_data_figure("the cluster_k_selection table is empty")
+    frame = k_selection.sort_values("k")
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            "Inertia: lower is tighter; look for the bend",
+            "Silhouette: higher is better separated",
+        ),
+        horizontal_spacing=0.1,
+    )
+    chosen = frame[frame["is_chosen"].astype(bool)]
+    elbow = frame[frame["is_elbow"].astype(bool)]
+    ineligible = frame[~frame["is_eligible"].astype(bool)]
+    for column, metric, colour in ((1, "inertia", "#2563eb"), (2, "silhouette", "#7c3aed")):
+        figure.add_trace(
+            go.Scatter(
+                x=frame["k"],
+                y=frame[metric],
+                mode="lines+markers",
+                name=metric.capitalize(),
+                line={"color": colour, "width": 2},
+                marker={"size": 8},
+                hovertemplate="k=%{x}<br>" + metric + "=%{y:,.3f}<extra></extra>",
+            ),
+            row=1,
+            col=column,
+        )
+        marks = (
+            (ineligible, "k leaving a cluster below the minimum share", "x", "#9ca3af", 12),
+            (elbow, "Elbow", "diamond", "#d97706", 16),
+            (chosen, "Chosen k", "star", "#dc2626", 20),
+        )
+        for rows, label, symbol, mark_colour, size in marks:
+            if rows.empty:
+                continue
+            figure.add_trace(
+                go.Scatter(
+                    x=rows["k"],
+                    y=rows[metric],
+                    mode="markers",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=column == 1,
+                    marker={"symbol": symbol, "size": size, "color": mark_colour},
+                    hovertemplate=label + ": k=%{x}<extra></extra>",
+                ),
+                row=1,
+                col=column,
+            )
+    for rows, label, colour, position in (
+        (chosen, "chosen", "#dc2626", "top right"),
+        (elbow, "elbow", "#d97706", "bottom right"),
+    ):
+        if not rows.empty:
+            k = int(rows["k"].iloc[0])
+            for column in (1, 2):
+                figure.add_vline(
+                    x=k,
+                    line={"dash": "dot", "color": colour, "width": 1.5},
+                    annotation_text=f"{label} k = {k}",
+                    annotation_position=position,
+                    annotation_font={"color": colour, "size": 12},
+                    row=1,
+                    col=column,
+                )
+    figure.update_xaxes(title_text="number of clusters k", dtick=1)
+    return _layout(figure, 420)
+
+
+def projection_figure(projection: Projection, clusters: list[str]) -> go.Figure:
+    points = projection.points
+    if points.empty:
+        return no_data_figure("fewer than three customers to project")
+    names = points["cluster_name"].fillna("Unassigned")
+    order = [c for c in clusters if c in set(names)] + sorted(set(names) - set(clusters))
+    figure = go.Figure()
+    for index, name in enumerate(order):
+        rows = points[names == name]
+        figure.add_trace(
+            go.Scatter(
+                x=rows["pc1"],
+                y=rows["pc2"],
+                mode="markers",
+                name=f"{name} ({len(rows):,})",
+                marker={
+                    "size": 6,
+                    "opacity": 0.65,
+                    "color": CLUSTER_PALETTE[index % len(CLUSTER_PALETTE)],
+                    "line": {"width": 0},
+                },
+                customdata=rows[["customer_id", "recency_days", "frequency", "monetary"]],
+                hovertemplate=(
+                    "customer %{customdata[0]}<br>" + html.escape(name) + "<br>"
+                    "%{customdata[1]} days since last order<br>%{customdata[2]} orders<br>"
+                    "spend %{customdata[3]:,.2f}<extra></extra>"
+                ),
+            )
+        )
+    axis_titles = []
+    for index, component in enumerate(("pc1", "pc2")):
+        share = projection.explained[index]
+        title = f"PC{index + 1}" + (f" ({share:.0%} of variance)" if np.isfinite(share) else "")
+        direction = describe_component(projection.loadings.loc[component])
+        axis_titles.append(title + (f"<br><sup>higher = {direction}</sup>" if direction else ""))
+    figure.update_xaxes(title_text=axis_titles[0], zeroline=False)
+    figure.update_yaxes(title_text=axis_titles[1], zeroline=False)
+    return _layout(
+        figure,
+        560,
+        legend={"orientation": "v", "y": 1, "x": 1.02, "title": {"text": "cluster (customers)"}},
+        margin={"l": 80, "r": 30, "t": 30, "b": 70},
+    )
+
+
+def projection_note(projection: Projection) -> str:
+    shown, population = len(projection.points), projection.population
+    if not shown:
+        return ""
+    who = (
+        f"{shown:,} of {population:,} customers shown (seeded random sample, seed "
+        f"{projection.random_state})"
+        if shown < population
+        else f"All {population:,} customers shown"
+    )
+    return f"{who}. Axes: principal components of standardised log1p(recency days, orders, spend)."
+
+
+def segments_figure(segments: pd.DataFrame) -> go.Figure:
+    panels = [("RFM segments", "rfm_segment"), ("K-Means clusters", "cluster")]
+    frames = [segment_shares(segments, kind) for _, kind in panels]
+    if all(frame.empty for frame in frames):
+        return no_data_figure("the segment_summary table is empty")
+    # Row heights follow the number of bars, so a bar is equally thick in both panels.
+    sizes = [max(len(frame), 1) for frame in frames]
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        subplot_titles=[t for t, _ in panels],
+        row_heights=sizes,
+        shared_xaxes=True,
+        vertical_spacing=0.12 * 12 / (sum(sizes) + 4),
+    )
+    # Revenue first: grouped horizontal bars stack upwards, so customers read first.
+    measures = (("revenue_share", "Share of revenue"), ("customer_share", "Share of customers"))
+    for row, frame in enumerate(frames, start=1):
+        for measure, label in measures:
+            figure.add_trace(
+                go.Bar(
+                    y=frame["segment_name"],
+                    x=frame[measure],
+                    orientation="h",
+                    name=label,
+                    legendgroup=measure,
+                    showlegend=row == 1,
+                    marker={"color": SHARE_COLOURS[measure]},
+                    text=[_share_label(v) for v in frame[measure]],
+                    textposition="outside",
+                    cliponaxis=False,
+                    customdata=np.column_stack([frame["customers"], frame["revenue"]]),
+                    hovertemplate="%{y}<br>" + label + ": %{x:.1%}"
+                    "<br>%{customdata[0]:,} customers, revenue %{customdata[1]:,.0f}"
+                    "<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+    top = max(
+        float(frame[["customer_share", "revenue_share"]].max().max())
+        for frame in frames
+        if len(frame)
+    )
+    figure.update_xaxes(tickformat=".0%", range=[0, min(1.0, top * 1.15) or 1])
+    figure.update_xaxes(title_text="share of all customers / of all revenue", row=2, col=1)
+    return _layout(
+        figure,
+        170 + 36 * sum(sizes),
+        barmode="group",
+        bargap=0.25,
+        legend={
+            "orientation": "h",
+            "y": 1.02,
+            "x": 0,
+            "yanchor": "bottom",
+            "traceorder": "reversed",
+        },
+        margin={"l": 150, "r": 40, "t": 70, "b": 50},
+    )
+
+
+def _share_label(share: float) -> str:
+    # "0%" next to a visible bar looks like an error; small shares get a decimal.
+    if 0 < share < 0.001:
+        return "<0.1%"
+    return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
+
+
+def rfm_heatmap_figure(matrix: pd.DataFrame) -> go.Figure:
+    if matrix.empty:
+        return no_data_figure("no customer has an R and FM score")
+    total = matrix.to_numpy().sum()
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=[str(c) for c in matrix.columns],
+            y=[str(r) for r in matrix.index],
+            text=matrix.to_numpy(),
+            texttemplate="%{text:,}",
+            textfont={"size": 14},
+            customdata=matrix.to_numpy() / total if total else matrix.to_numpy(),
+            colorscale="Blues",
+            colorbar={"title": {"text": "customers"}},
+            hovertemplate="R %{y}, FM %{x}<br>%{z:,} customers (%{customdata:.1%})<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_xaxes(title_text="FM score (orders and spend; 5 = most)", type="category")
+    figure.update_yaxes(title_text="R score (5 = most recent)", type="category")
+    return _layout(figure, 520, margin={"l": 70, "r": 30, "t": 30, "b": 60})
+
+
+def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
+    if cleaning.empty:
+        return no_data_figure("the cleaning_summary table is empty")
+    frame = cleaning.sort_values(["precedence", "reason_code"], kind="stable")
+    order = list(frame["reason_code"])
+    figure = go.Figure()
+    statuses = list(STATUS_COLOURS) + sorted(set(frame["line_status"]) - set(STATUS_COLOURS))
+    for status in statuses:
+        rows = frame[frame["line_status"] == status]
+        if rows.empty:
+            continue
+        labels = [
+            f"{int(n):,} ({share:.1%})"
+            for n, share in zip(rows["lines"], rows["line_share"].fillna(0), strict=True)
+        ]
+        figure.add_trace(
+            go.Bar(
+                y=rows["reason_code"],
+                x=rows["lines"],
+                orientation="h",
+                name=status,
+                marker={"color": STATUS_COLOURS.get(status, "#6b7280")},
+                text=labels,
+                textposition="outside",
+                cliponaxis=False,
+                customdata=rows[["rule"]],
+                hovertemplate="%{y}: %{x:,} lines<br>%{customdata[0]}<extra></extra>",
+            )
+        )
+    top = float(pd.to_numeric(frame["lines"]).max() or 1)
+    figure.update_xaxes(title_text="lines", range=[0, top * 1.25])
+    figure.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
+    return _layout(
+        figure,
+        120 + 30 * len(order),
+        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom", "title": {"text": ""}},
+        margin={"l": 230, "r": 30, "t": 40, "b": 50},
+    )
+
+
+def build_sections(data: WarehouseData) -> list[Section]:
+    customers = data.frames["customers"]
+    k_selection = data.frames["k_selection"]
+    projection = pca_projection(customers)
+    k_note = ""
+    if not k_selection.empty:
+        k_note = f"Rule: {k_selection['selection_rule'].iloc[0]}."
+        extra = k_selection["note"].iloc[0]
+        k_note += f" {extra}." if isinstance(extra, str) and extra else ""
+    return [
+        Section(
+            "distributions",
+            "How recently, how often and how much customers buy",
+            "Most customers sit in the first bars: few orders and modest spend; the long "
+            "tails to the right are the customers worth protecting.",
+            distributions_figure(customers),
+        ),
+        Section(
+            "k-selection",
+            "How many customer clusters",
+            "The red star is the number of clusters used; the orange diamond is where adding "
+            "clusters stops paying off (the elbow of the inertia curve).",
+            k_selection_figure(k_selection),
+            k_note,
+        ),
+        Section(
+            "projection",
+            "Customers on a map: clusters",
+            "Each dot is a customer placed by recency, frequency and spend combined into two "
+            "axes; well separated colours mean the clusters describe really different customers.",
+            projection_figure(projection, cluster_order(customers)),
+            projection_note(projection),
+        ),
+        Section(
+            "segments",
+            "Segment sizes and revenue shares",
+            "Segments whose green bar is longer than their grey bar bring more revenue than "
+            "their head count suggests; those are where retention spend pays off.",
+            segments_figure(data.frames["segments"]),
+        ),
+        Section(
+            "rfm-heatmap",
+            "Recency against frequency and spend (R x FM)",
+            "Top right are recent, frequent, high spenders; bottom right are valuable customers "
+            "slipping away, the first candidates for a win-back campaign.",
+            rfm_heatmap_figure(rfm_heatmap_matrix(customers)),
+        ),
+        Section(
+            "cleaning",
+            "What happened to the raw lines",
+            "Only the green lines feed the segmentation; red lines were set aside for the "
+            "reason shown, amber lines are returns netted against purchases.",
+            cleaning_figure(data.frames["cleaning"]),
+        ),
+    ]
+
+
+# ---------------------------------------------------------------- HTML
+
+CSS = """
+:root { --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --accent: #059669; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f3f4f6; color: var(--ink); line-height: 1.45;
+       font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 32px 48px; }
+header h1 { margin: 0 0 4px; font-size: 1.9rem; }
+header .subtitle { margin: 0 0 18px; color: var(--muted); font-size: 1.05rem; }
+.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr));
+            gap: 12px; margin: 0 0 14px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
+.card .label { color: var(--muted); font-size: .78rem; text-transform: uppercase;
+               letter-spacing: .05em; }
+.card .value { font-size: 1.7rem; font-weight: 650; }
+.card .detail { color: var(--muted); font-size: .85rem; }
+details.inputs { color: var(--muted); font-size: .85rem; }
+details.inputs dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
+                    margin: 8px 0 0; }
+details.inputs dt { font-weight: 600; }
+details.inputs dd { margin: 0; overflow-wrap: anywhere; }
+.warning { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 8px;
+           padding: 8px 14px; margin: 0 0 14px; }
+section.chart { background: #fff; border: 1px solid var(--line); border-radius: 10px;
+                padding: 18px 22px 10px; margin: 22px 0 0; }
+section.chart h2 { margin: 0 0 4px; font-size: 1.3rem; }
+section.chart p.reading { margin: 0 0 6px; color: #374151; max-width: 80ch; }
+section.chart p.note { margin: 0 0 6px; color: var(--muted); font-size: .85rem; }
+footer { margin-top: 28px; color: var(--muted); font-size: .8rem; }
+"""
+
+
+def _card(label: str, value: str, detail: str = "") -> str:
+    detail_html = f'<div class="detail">{html.escape(detail)}</div>' if detail else ""
+    return (
+        f'<div class="card"><div class="label">{html.escape(label)}</div>'
+        f'<div class="value">{html.escape(value)}</div>{detail_html}</div>'
+    )
+
+
+def headline_html(numbers: dict) -> str:
+    def count(value: int | None) -> str:
+        return f"{value:,}" if value is not None else "n/a"
+
+    raw, clean = numbers["raw_lines"], numbers["clean_lines"]
+    clean_detail = f"{clean / raw:.0%} of raw lines" if raw else ""
+    set_aside = f"{numbers['returned_lines']:,} returns, {numbers['quarantined_lines']:,} set aside"
+    k = numbers["chosen_k"]
+    cards = [
+        _card("Raw lines", count(raw), set_aside if raw else ""),
+        _card("Clean purchase lines", count(clean), clean_detail),
+        _card("Customers", count(numbers["customers"]), "with a clean purchase"),
+        _card("Chosen k", count(k), "K-Means clusters" if k is not None else ""),
+        _card("As-of date", str(numbers["as_of_date"] or "n/a"), "recency counted from here"),
+    ]
+    return f'<div class="headline" id="headline">{"".join(cards)}</div>'
+
+
+def figure_html(figure: go.Figure, div_id: str) -> str:
+    # A fixed div id keeps the page byte-stable between runs on the same warehouse.
+    return pio.to_html(
+        figure,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        # Zoom buttons over a "No data" message only invite clicks that do nothing.
+        config={**PLOTLY_CONFIG, "displayModeBar": bool(figure.data)},
+        default_width="100%",
+    )
+
+
+def section_html(section: Section) -> str:
+    note = f'<p class="note">{html.escape(section.note)}</p>\n' if section.note else ""
+    return (
+        f'<section class="chart" id="{section.id}">\n<h2>{html.escape(section.title)}</h2>\n'
+        f'<p class="reading">{html.escape(section.reading)}</p>\n{note}'
+        f"{figure_html(section.figure, f'{section.id}-graph')}\n</section>"
+    )
+
+
+def render_page(
+    sections: list[Section],
+    numbers: dict,
+    inputs: dict[str, str],
+    missing_tables: list[str],
+    plotlyjs: str,
+) -> str:
+    as_of = numbers["as_of_date"]
+    subtitle = f"Snapshot as of {as_of}" if as_of else "No as-of date: the warehouse holds no data"
+    warning = ""
+    if missing_tables:
+        warning = (
+            '<p class="warning">Tables missing from the warehouse: '
+            f"{html.escape(', '.join(missing_tables))}. Run <code>make build</code> first; "
+            "whatever needs them is shown as no data.</p>"
+        )
+    input_rows = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in inputs.items()
+    )
+    body = "\n".join(section_html(section) for section in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Customer segmentation report{f" - {as_of}" if as_of else ""}</title>
+<style>{CSS}</style>
+<script type="text/javascript">{plotlyjs}</script>
+</head>
+<body>
+<main>
+<header>
+<h1>Customer segmentation report</h1>
+<p class="subtitle">{html.escape(subtitle)}</p>
+{warning}
+{headline_html(numbers)}
+<details class="inputs" open><summary>How this report was generated</summary><dl>{input_rows}</dl>
+</details>
+</header>
+{body}
+<footer>Generated by <code>make report</code> (scripts/report.py) from the dbt-built warehouse.
+</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime) -> str:
+    from plotly.offline import get_plotlyjs
+
+    frames = data.frames
+    numbers = headline_numbers(
+        frames["customers"], frames["k_selection"], frames["cleaning"], frames["as_of"]
+    )
+    sections = build_sections(data)
+    population = len(frames["customers"])
+    modified = dt.datetime.fromtimestamp(database.stat().st_mtime, dt.UTC)
+    as_of = frames["as_of"]
+    as_of_source = ""
+    if not as_of.empty:
+        as_of_source = (
+            "configured (var as_of_date)"
+            if bool(as_of["is_configured"].iloc[0])
+            else "the day after the last transaction"
+        )
+    inputs = {
+        "Warehouse": str(database.resolve()),
+        "Warehouse last built": modified.strftime("%Y-%m-%d %H:%M UTC"),
+        "Report generated": generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "As-of date": f"{numbers['as_of_date'] or 'n/a'}"
+        + (f", {as_of_source}" if as_of_source else ""),
+        "Map sample": f"{min(population, PCA_SAMPLE_SIZE):,} of {population:,} customers, "
+        f"seed {PCA_RANDOM_STATE}; PCA of standardised log1p(recency, frequency, monetary)",
+        "Tables read": ", ".join(sorted({q.table for q in QUERIES.values()})),
+    }
+    return render_page(sections, numbers, inputs, data.missing_tables, get_plotlyjs())
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.report", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=Path(os.environ.get("SEGMENTATION_DUCKDB_PATH") or DEFAULT_DATABASE),
+        help="the DuckDB file dbt built (default: $SEGMENTATION_DUCKDB_PATH or %(default)s)",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="default: %(default)s")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    database: Path = args.database
+    if not database.is_file():
+        print(
+            f"error: no warehouse at {database}; run `make build` first or pass --database",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        data = read_warehouse(database)
+    except duckdb.Error as error:
+        # Typically a running `dbt build` holding the write lock.
+        print(f"error: cannot read {database}: {error}", file=sys.stderr)
+        return 2
+    page = build_report(data, database, dt.datetime.now(dt.UTC))
+
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and renamed, so a reader never sees half a report.
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    for table in data.missing_tables:
+        print(f"warning: table {table} is missing from the warehouse", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

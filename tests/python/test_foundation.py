@@ -1,0 +1,177 @@
+"""The build command, rebuild determinism, and other shops' column names and date formats."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import os
+import subprocess
+
+import duckdb
+import pytest
+from conftest import DIRTY_VARS
+from dbt_project_runner import FIXTURES, ROOT, Warehouse, build
+
+MARTS = [
+    "customers",
+    "campaign_audience",
+    "segment_summary",
+    "cluster_profiles",
+    "cluster_k_selection",
+    "cleaning_summary",
+    "purchase_lines",
+    "return_lines",
+    "quarantined_lines",
+]
+
+CUSTOMER_COLUMNS = (
+    "customer_id, recency_days, frequency, monetary, net_monetary, return_rate, "
+    "r_score, f_score, m_score, rfm_segment, cluster_id, cluster_name"
+)
+
+SHOP_COLUMNS = {
+    "invoice_no": "order_id",
+    "stock_code": "sku",
+    "description": None,
+    "quantity": "qty",
+    "invoice_date": "ordered_at",
+    "unit_price": "price",
+    "customer_id": "customer",
+    "country": "country",
+}
+
+
+def table_rows(warehouse: Warehouse, table: str) -> list[tuple]:
+    return warehouse.rows(f"select * from {table} order by all")
+
+
+@pytest.fixture(scope="module")
+def make_build(tmp_path_factory):
+    """`make build` exactly as the README says, into a DuckDB file of its own."""
+    directory = tmp_path_factory.mktemp("make_build")
+    env = {
+        **os.environ,
+        "SEGMENTATION_DUCKDB_PATH": str(directory / "warehouse.duckdb"),
+        "DBT_TARGET_PATH": str(directory / "target"),
+        "DBT_LOG_PATH": str(directory / "logs"),
+    }
+    result = subprocess.run(
+        ["make", "build"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200
+    )
+    return result, Warehouse(directory)
+
+
+def test_the_build_command_builds_and_prints_a_summary(make_build):
+    result, warehouse = make_build
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    for heading in (
+        "Lines read:",
+        "Where the lines went",
+        "Customers:",
+        "RFM segments",
+        "K-Means clusters: k =",
+    ):
+        assert heading in result.stdout
+    customers = warehouse.value("select count(*) from customers")
+    assert f"Customers: {customers:,}" in result.stdout
+    assert customers > 100
+
+
+def test_building_twice_gives_the_same_tables_and_labels(make_build, demo_warehouse):
+    _, rebuilt = make_build
+    for table in MARTS:
+        assert table_rows(rebuilt, table) == table_rows(demo_warehouse, table), table
+
+
+def to_shop_format(source: str, destination, description: bool = True) -> None:
+    """The demo or fixture lines as another shop would export them: other column names,
+    ISO timestamps with an offset, integer customer ids."""
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"""
+            copy (
+                select
+                    InvoiceNo as order_id,
+                    StockCode as sku,
+                    {"Description as title," if description else ""}
+                    Quantity as qty,
+                    coalesce(
+                        strftime(
+                            try_strptime(InvoiceDate, ['%m/%d/%Y %H:%M', '%Y-%m-%d %H:%M:%S']),
+                            '%Y-%m-%dT%H:%M:%S',
+                        )
+                        || '+00:00',
+                        InvoiceDate
+                    ) as ordered_at,
+                    UnitPrice as price,
+                    replace(CustomerID, '.0', '') as customer,
+                    Country as country
+                from read_csv('{source}', all_varchar = true, header = true)
+            ) to '{destination}' (header, delimiter ',')
+            """
+        )
+
+
+def shop_vars(path, description: bool) -> dict:
+    return {
+        "raw_transactions_path": str(path),
+        "raw_columns": {**SHOP_COLUMNS, "description": "title" if description else None},
+        "raw_invoice_date_formats": ["%Y-%m-%dT%H:%M:%S%z"],
+        "shop_timezone": "UTC",
+    }
+
+
+def test_another_shops_export_gives_the_same_customers(tmp_path, demo_warehouse):
+    shop_file = tmp_path / "shop_orders.csv"
+    to_shop_format(str(ROOT / "data" / "demo" / "online_retail_demo.csv.gz"), shop_file)
+    with open(shop_file) as handle:
+        assert handle.readline().strip() == (
+            "order_id,sku,title,qty,ordered_at,price,customer,country"
+        )
+    warehouse = build(tmp_path / "build", shop_vars(shop_file, description=True))
+    query = f"select {CUSTOMER_COLUMNS} from customers order by customer_id"
+    assert warehouse.rows(query) == demo_warehouse.rows(query)
+    assert table_rows(warehouse, "cleaning_summary") == table_rows(
+        demo_warehouse, "cleaning_summary"
+    )
+
+
+def test_an_export_without_descriptions_builds(tmp_path, dirty_warehouse):
+    shop_file = tmp_path / "shop_orders.csv"
+    to_shop_format(str(FIXTURES / "dirty_transactions.csv"), shop_file, description=False)
+    vars = {**DIRTY_VARS, **shop_vars(shop_file, description=False)}
+    warehouse = build(tmp_path / "build", vars, select="+int_customer_rfm_segments")
+    query = (
+        "select customer_id, recency_days, frequency, monetary from int_customer_rfm "
+        "order by customer_id"
+    )
+    assert warehouse.rows(query) == dirty_warehouse.rows(query)
+
+
+def test_a_parquet_source_gives_the_same_classification(tmp_path, dirty_warehouse):
+    parquet = tmp_path / "lines.parquet"
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select * from read_csv('{FIXTURES / 'dirty_transactions.csv'}', "
+            f"all_varchar = true, header = true)) to '{parquet}' (format parquet)"
+        )
+    warehouse = build(
+        tmp_path / "build",
+        {**DIRTY_VARS, "raw_transactions_path": str(parquet)},
+        select="+int_transaction_lines_classified",
+    )
+    query = "select transaction_line_id, reason_code from int_transaction_lines_classified"
+    assert sorted(warehouse.rows(query)) == sorted(dirty_warehouse.rows(query))
+
+
+def test_the_as_of_date_defaults_to_the_day_after_the_last_line(demo_warehouse):
+    with gzip.open(ROOT / "data" / "demo" / "online_retail_demo.csv.gz", "rt") as handle:
+        last_line = max(
+            dt.datetime.strptime(row["InvoiceDate"], "%m/%d/%Y %H:%M").date()
+            for row in csv.DictReader(handle)
+        )
+    as_of, configured = demo_warehouse.rows("select as_of_date, is_configured from int_as_of_date")[
+        0
+    ]
+    assert (as_of, configured) == (last_line + dt.timedelta(days=1), False)
