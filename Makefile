@@ -56,3 +56,8 @@ clean:
 # Writes reports/segmentation_report.html from the built warehouse.
 report: $(STAMP)
 	$(BIN)/python -m scripts.report
+
+# Generates data at several sizes, builds each, writes docs/benchmarks.md.
+# BENCH_ARGS="--sizes 100000 1000000 10000000 100000000" adds the 100M run.
+bench: $(STAMP)
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
