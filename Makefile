@@ -12,16 +12,23 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv lock demo-data docs report bench lint clean
+.PHONY: build test venv browser lock demo-data docs report bench lint clean
 
 build: $(STAMP)
 	$(BIN)/dbt build
 	$(BIN)/python -m scripts.summary
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 venv: $(STAMP)
+
+# The report's browser test drives Debian's Chromium and ChromeDriver (a test tool's
+# own browser download does not work offline); installed here when missing, as root.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver >/dev/null; }
 
 $(STAMP): requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

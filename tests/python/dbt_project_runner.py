@@ -113,9 +113,11 @@ def build(
     vars: dict | None = None,
     select: str | None = None,
     project: Path = ROOT,
+    exclude: str | None = None,
 ) -> Warehouse:
     warehouse = Warehouse(directory, dict(vars or {}), project)
     # cautious: only tests whose every parent is selected (no test of an unbuilt model).
     args = ["build"] + (["--select", select, "--indirect-selection", "cautious"] if select else [])
+    args += ["--exclude", exclude] if exclude else []
     warehouse.dbt(*args)
     return warehouse

@@ -99,7 +99,7 @@ def to_shop_format(source: str, destination, description: bool = True) -> None:
                     coalesce(
                         strftime(
                             try_strptime(InvoiceDate, ['%m/%d/%Y %H:%M', '%Y-%m-%d %H:%M:%S']),
-                            '%Y-%m-%dT%H:%M:%S',
+                            '%Y-%m-%dT%H:%M:%S'
                         )
                         || '+00:00',
                         InvoiceDate
