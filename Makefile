@@ -52,10 +52,18 @@ demo-data: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/dbt docs generate
 
+# Python and SQL lint: ruff check + ruff format --check, sqlfluff (.sqlfluff). The
+# gate runner keeps dbt's target, logs and DuckDB file out of the repository.
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models analyses macros tests
+	$(BIN)/python -m scripts.quality_gates --only ruff --only sqlfluff
+
+# Every quality gate (scripts/quality_gates.py): lint, dbt docs generate, 100%
+# documentation and models tested, tested primary keys, dbt-bouncer conventions.
+# Docs are generated against $$SEGMENTATION_DUCKDB_PATH, else segmentation.duckdb,
+# else the demo built in a temporary directory. `make test` runs them too.
+.PHONY: gates
+gates: $(STAMP)
+	$(BIN)/python -m scripts.quality_gates
 
 clean:
 	rm -rf target logs dbt_packages warehouse

@@ -5,7 +5,12 @@ with
 precedence as (
 
     {%- for reason_code in var('cleaning_rule_precedence') %}
-    select '{{ reason_code }}' as reason_code, {{ loop.index }} as position{{ ' union all' if not loop.last }}
+    select
+        '{{ reason_code }}' as reason_code,
+        {{ loop.index }} as position
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
     {%- endfor %}
 
 ),
@@ -16,11 +21,15 @@ rules as (
 
 )
 
-select coalesce(precedence.reason_code, rules.reason_code) as reason_code, 'not in both' as problem
+select
+    coalesce(precedence.reason_code, rules.reason_code) as reason_code,
+    'not in both' as problem
 from precedence
 full outer join rules on precedence.reason_code = rules.reason_code
 where precedence.reason_code is null or rules.reason_code is null
 union all
-select reason_code, 'valid_purchase must be last' as problem
+select
+    reason_code,
+    'valid_purchase must be last' as problem
 from precedence
 where reason_code = 'valid_purchase' and position != {{ var('cleaning_rule_precedence') | length }}

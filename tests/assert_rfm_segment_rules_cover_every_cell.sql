@@ -30,10 +30,12 @@ rules as (
 
 )
 
-select cells.r_score, cells.fm_score
+select
+    cells.r_score,
+    cells.fm_score
 from cells
 where not exists (
-    select 1 from rules
+    select 1 as is_covered from rules
     where
         cells.r_score between rules.r_score_min and rules.r_score_max
         and cells.fm_score between rules.fm_score_min and rules.fm_score_max

@@ -44,7 +44,9 @@ select * from sides
 where raw_lines != accounted_lines or raw_amount != accounted_amount
 {%- endset -%}
 
-{%- if execute -%}
+{#- Only when the test runs (build, test, retry): compile, docs generate and
+    the SQL linter compile this file against a warehouse that may be empty. -#}
+{%- if execute and flags.WHICH in ('build', 'test', 'retry') -%}
     {%- set mismatch = run_query(reconciliation) -%}
     {%- if mismatch.rows | length > 0 -%}
         {%- set row = mismatch.rows[0] -%}

@@ -4,7 +4,10 @@ with
 
 purchases as (
 
-    select customer_id, country from {{ ref('int_transaction_lines_classified') }}
+    select
+        customer_id,
+        country
+    from {{ ref('int_transaction_lines_classified') }}
     where line_status = 'clean'
 
 ),

@@ -37,8 +37,9 @@ final as (
         matches.rfm_segment
     from scores
     left join matches
-        on scores.customer_id = matches.customer_id
-        and matches.match_rank = 1
+        on
+            scores.customer_id = matches.customer_id
+            and matches.match_rank = 1
 
 )
 

@@ -27,22 +27,23 @@ log_quartiles as (
 
 ),
 
+-- sqlfluff:indentation:template_blocks_indent:true
 final as (
 
     select
         '{{ var("outlier_method") }}' as outlier_method,
         candidate_lines,
-        {% if var('outlier_method') == 'iqr' -%}
-        exp(log_quantity_q3 + {{ var('outlier_iqr_multiplier') }} * (log_quantity_q3 - log_quantity_q1))
-            as quantity_threshold,
-        exp(log_line_amount_q3 + {{ var('outlier_iqr_multiplier') }} * (log_line_amount_q3 - log_line_amount_q1))
-            as line_amount_threshold
-        {%- elif var('outlier_method') == 'cap' -%}
-        cast({{ var('outlier_quantity_cap') }} as double) as quantity_threshold,
-        cast({{ var('outlier_line_value_cap') }} as double) as line_amount_threshold
-        {%- else -%}
+        {% if var('outlier_method') == 'iqr' %}
+            exp(log_quantity_q3 + {{ var('outlier_iqr_multiplier') }} * (log_quantity_q3 - log_quantity_q1))
+                as quantity_threshold,
+            exp(log_line_amount_q3 + {{ var('outlier_iqr_multiplier') }} * (log_line_amount_q3 - log_line_amount_q1))
+                as line_amount_threshold
+        {% elif var('outlier_method') == 'cap' %}
+            cast({{ var('outlier_quantity_cap') }} as double) as quantity_threshold,
+            cast({{ var('outlier_line_value_cap') }} as double) as line_amount_threshold
+        {% else %}
         {{ exceptions.raise_compiler_error("var outlier_method must be 'iqr' or 'cap', got '" ~ var('outlier_method') ~ "'") }}
-        {%- endif %}
+        {% endif %}
 
     from log_quartiles
 

@@ -54,7 +54,7 @@ purchased_before as (
         on
             returns.customer_id = purchases.customer_id
             and returns.product_key = purchases.product_key
-            and purchases.invoiced_at <= returns.invoiced_at
+            and returns.invoiced_at >= purchases.invoiced_at
     group by returns.transaction_line_id
 
 ),

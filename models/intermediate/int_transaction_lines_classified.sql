@@ -17,7 +17,10 @@ thresholds as (
 
 rules as (
 
-    select reason_code, line_status from {{ ref('cleaning_rules') }}
+    select
+        reason_code,
+        line_status
+    from {{ ref('cleaning_rules') }}
 
 ),
 

@@ -42,9 +42,10 @@ final as (
         cast(coalesce(by_reason.lines, 0) as double) / nullif(totals.total_lines, 0) as line_share,
         coalesce(by_reason.customers, 0) as customers,
         cast(coalesce(by_reason.amount, 0) as decimal(18, 2)) as amount,
-        {%- for reason_code in var('cleaning_rule_precedence') %}
-        {{ 'case' if loop.first }} when rules.reason_code = '{{ reason_code }}' then {{ loop.index }}
-        {%- endfor %}
+        case
+            {%- for reason_code in var('cleaning_rule_precedence') %}
+            when rules.reason_code = '{{ reason_code }}' then {{ loop.index }}
+            {%- endfor %}
         end as precedence
 
     from rules

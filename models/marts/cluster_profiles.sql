@@ -60,8 +60,9 @@ final as (
 
     from profiles
     left join segment_counts
-        on profiles.cluster_id = segment_counts.cluster_id
-        and segment_counts.segment_rank = 1
+        on
+            profiles.cluster_id = segment_counts.cluster_id
+            and segment_counts.segment_rank = 1
     left join cluster_names on profiles.cluster_name = cluster_names.cluster_name
 
 )

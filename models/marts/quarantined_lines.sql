@@ -11,7 +11,10 @@ classified as (
 
 rules as (
 
-    select reason_code, rule from {{ ref('cleaning_rules') }}
+    select
+        reason_code,
+        rule
+    from {{ ref('cleaning_rules') }}
 
 ),
 

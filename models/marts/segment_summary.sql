@@ -10,13 +10,19 @@ customers as (
 
 segment_actions as (
 
-    select rfm_segment as segment_name, recommended_action from {{ ref('rfm_segments') }}
+    select
+        rfm_segment as segment_name,
+        recommended_action
+    from {{ ref('rfm_segments') }}
 
 ),
 
 cluster_actions as (
 
-    select cluster_name as segment_name, recommended_action from {{ ref('cluster_names') }}
+    select
+        cluster_name as segment_name,
+        recommended_action
+    from {{ ref('cluster_names') }}
 
 ),
 
@@ -29,20 +35,37 @@ totals as (
 
 ),
 
-grouped as (
+by_rfm_segment as (
 
     select
-        case when grouping(customers.rfm_segment) = 0 then 'rfm_segment' else 'cluster' end as segment_type,
-        coalesce(customers.rfm_segment, customers.cluster_name) as segment_name,
+        'rfm_segment' as segment_type,
+        customers.rfm_segment as segment_name,
         {{ customer_group_measures() }}
 
     from customers
     cross join totals
-    group by
-        grouping sets (
-            (customers.rfm_segment, totals.total_customers, totals.total_revenue),
-            (customers.cluster_name, totals.total_customers, totals.total_revenue)
-        )
+    group by customers.rfm_segment, totals.total_customers, totals.total_revenue
+
+),
+
+by_cluster as (
+
+    select
+        'cluster' as segment_type,
+        customers.cluster_name as segment_name,
+        {{ customer_group_measures() }}
+
+    from customers
+    cross join totals
+    group by customers.cluster_name, totals.total_customers, totals.total_revenue
+
+),
+
+grouped as (
+
+    select * from by_rfm_segment
+    union all
+    select * from by_cluster
 
 ),
 
@@ -55,11 +78,13 @@ final as (
 
     from grouped
     left join segment_actions
-        on grouped.segment_type = 'rfm_segment'
-        and grouped.segment_name = segment_actions.segment_name
+        on
+            grouped.segment_type = 'rfm_segment'
+            and grouped.segment_name = segment_actions.segment_name
     left join cluster_actions
-        on grouped.segment_type = 'cluster'
-        and grouped.segment_name = cluster_actions.segment_name
+        on
+            grouped.segment_type = 'cluster'
+            and grouped.segment_name = cluster_actions.segment_name
 
 )
 

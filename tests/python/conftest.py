@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from dbt_project_runner import FIXTURES, build
 
+pytest_plugins = ["gates_report"]
+
 # The dirty fixture is tiny: fixed outlier caps make its expectations exact,
 # and an as-of date inside the data exercises the after-as-of-date rule.
 DIRTY_VARS = {

@@ -1,0 +1,712 @@
+"""The project's quality gates, in one command: lint, documentation, tests, conventions.
+
+    .venv/bin/python -m scripts.quality_gates              # every gate (make gates)
+    .venv/bin/python -m scripts.quality_gates --only ruff --only sqlfluff   # make lint
+
+Gates, in order (each names what failed):
+
+- ruff: `ruff check` and `ruff format --check` (Python models, scripts, tests).
+- sqlfluff: `sqlfluff lint models analyses tests` (.sqlfluff: dbt templater, DuckDB).
+- docs: `dbt docs generate` must succeed (manifest.json + catalog.json), with an
+  __overview__ page and every model in its layer's group and colour.
+- coverage: dbt-coverage documentation coverage must be 100% (every column the
+  warehouse holds, per model and seed, described); every model, seed, snapshot,
+  source, declared column, macro and macro argument described; every model with
+  at least one data test (100% of models). dbt-coverage's own test coverage is per
+  column and printed for information.
+- keys: every model's primary key tested unique and not null (a column with a
+  unique test and a not_null test or constraint, a unique_combination_of_columns
+  test over not-null columns, or an exactly_one_row test).
+- bouncer: the project conventions in dbt-bouncer.yml (layer naming, lineage
+  between layers, contracts, access, descriptions, tests).
+
+dbt needs a built warehouse for the catalog: `--artifacts-dir` takes a target
+directory that already holds manifest.json and catalog.json; otherwise `dbt docs
+generate` runs against `--warehouse` (default: $SEGMENTATION_DUCKDB_PATH, else
+segmentation.duckdb when `make build` made it), else against a warehouse built
+from the demo data in a temporary directory. dbt, sqlfluff and dbt-bouncer write
+only to a temporary directory (`--work-dir` to keep it): nothing in the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+GATES = ("ruff", "sqlfluff", "docs", "coverage", "keys", "bouncer")
+SQL_PATHS = ("models", "analyses", "tests")
+LAYERS = ("staging", "intermediate", "marts")
+DOCUMENTED_RESOURCES = ("model", "seed", "snapshot")
+KEY_TESTS = ("unique_combination_of_columns", "exactly_one_row")
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Coverage:
+    """covered of total items; `missing` names the items not covered."""
+
+    covered: int
+    total: int
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.covered / self.total if self.total else 100.0
+
+    @property
+    def complete(self) -> bool:
+        return self.covered == self.total
+
+    def line(self, label: str, unit: str) -> str:
+        return f"{label}: {self.percent:.1f}% ({self.covered}/{self.total} {unit})"
+
+
+@dataclass
+class GateResult:
+    name: str
+    problems: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    skipped: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+# ------------------------------------------------------ manifest: helpers
+
+
+def project_nodes(manifest: dict, resource_type: str) -> list[dict]:
+    """The project's own nodes of one resource type (no installed packages)."""
+    project = manifest["metadata"].get("project_name")
+    return sorted(
+        (
+            node
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == resource_type
+            and (project is None or node["package_name"] == project)
+        ),
+        key=lambda node: node["unique_id"],
+    )
+
+
+def data_tests(manifest: dict) -> list[dict]:
+    return [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+
+
+def data_test_name(test: dict) -> str:
+    """The generic test's name (`unique`, `accepted_range`...), or the singular test's."""
+    metadata = test.get("test_metadata") or {}
+    return metadata.get("name") or test["name"]
+
+
+def data_test_column(test: dict) -> str | None:
+    metadata = test.get("test_metadata") or {}
+    return test.get("column_name") or (metadata.get("kwargs") or {}).get("column_name")
+
+
+def tests_by_model(manifest: dict) -> dict[str, list[dict]]:
+    """Data tests of each model: generic tests attached to it, singular tests reading it.
+
+    A relationships test belongs to the model it is declared on, not to the model it
+    points to; unit tests are not data tests.
+    """
+    by_model: dict[str, list[dict]] = {}
+    for test in data_tests(manifest):
+        if test.get("test_metadata"):
+            owners = [test.get("attached_node")]
+        else:
+            owners = test["depends_on"]["nodes"]
+        for owner in owners:
+            if owner and owner.startswith("model."):
+                by_model.setdefault(owner, []).append(test)
+    return by_model
+
+
+def short_name(unique_id: str) -> str:
+    return unique_id.split(".")[-1]
+
+
+# ------------------------------------------------- manifest: the checks
+
+
+def model_test_coverage(manifest: dict) -> Coverage:
+    """Models with at least one data test (generic or singular) among all models."""
+    models = project_nodes(manifest, "model")
+    tested = tests_by_model(manifest)
+    missing = [
+        f"{model['name']} has no data test"
+        for model in models
+        if not tested.get(model["unique_id"])
+    ]
+    return Coverage(len(models) - len(missing), len(models), missing)
+
+
+def not_null_columns(model: dict, tests: Iterable[dict]) -> set[str]:
+    """Columns guaranteed not null: an unconditional not_null test, or a not_null or
+    primary_key constraint on a model whose contract is enforced."""
+    columns = {
+        data_test_column(test).lower()
+        for test in tests
+        if data_test_name(test) == "not_null"
+        and data_test_column(test)
+        and not test["config"].get("where")
+    }
+    if (model["config"].get("contract") or {}).get("enforced"):
+        for column in model["columns"].values():
+            if any(c["type"] in ("not_null", "primary_key") for c in column.get("constraints", [])):
+                columns.add(column["name"].lower())
+        for constraint in model.get("constraints", []):
+            if constraint["type"] in ("not_null", "primary_key"):
+                columns.update(name.lower() for name in constraint.get("columns") or [])
+    return columns
+
+
+def primary_key(model: dict, tests: list[dict]) -> str | None:
+    """How the model's primary key is tested, or None when it is not."""
+    unconditional = [test for test in tests if not test["config"].get("where")]
+    not_null = not_null_columns(model, tests)
+    contract = (model["config"].get("contract") or {}).get("enforced")
+    for column in model["columns"].values():
+        if contract and any(c["type"] == "primary_key" for c in column.get("constraints", [])):
+            return f"{column['name']} (primary_key constraint)"
+    for test in unconditional:
+        column = data_test_column(test)
+        if data_test_name(test) == "unique" and column and column.lower() in not_null:
+            return f"{column} (unique, not null)"
+    for test in unconditional:
+        name = data_test_name(test)
+        if name == "exactly_one_row":
+            return "exactly one row"
+        if name == "unique_combination_of_columns":
+            kwargs = test["test_metadata"]["kwargs"]
+            columns = kwargs.get("combination_of_columns") or []
+            if columns and all(c.lower() in not_null for c in columns):
+                return f"({', '.join(columns)}) (unique combination, not null)"
+    return None
+
+
+def primary_key_coverage(manifest: dict) -> Coverage:
+    tests = tests_by_model(manifest)
+    missing = [
+        f"{model['name']} has no primary key tested unique and not null"
+        for model in project_nodes(manifest, "model")
+        if primary_key(model, tests.get(model["unique_id"], [])) is None
+    ]
+    total = len(project_nodes(manifest, "model"))
+    return Coverage(total - len(missing), total, missing)
+
+
+def is_described(text: str | None) -> bool:
+    return bool(text and text.strip())
+
+
+def undocumented(manifest: dict) -> list[str]:
+    """Models, seeds, snapshots, sources and their declared columns without a description."""
+    problems = []
+    nodes = [node for kind in DOCUMENTED_RESOURCES for node in project_nodes(manifest, kind)]
+    project = manifest["metadata"].get("project_name")
+    sources = [
+        source
+        for source in manifest["sources"].values()
+        if project is None or source["package_name"] == project
+    ]
+    for source in sorted(sources, key=lambda source: source["unique_id"]):
+        if not is_described(source.get("source_description")):
+            problems.append(f"source {source['source_name']} has no description")
+    for node in nodes + sorted(sources, key=lambda source: source["unique_id"]):
+        kind = node["resource_type"]
+        name = node["name"] if kind != "source" else f"{node['source_name']}.{node['name']}"
+        if not is_described(node.get("description")):
+            problems.append(f"{kind} {name} has no description")
+        for column in node["columns"].values():
+            if not is_described(column.get("description")):
+                problems.append(f"{kind} {name}: column {column['name']} has no description")
+    return problems
+
+
+def macro_arguments(macro_sql: str) -> list[str]:
+    """Argument names in a macro's or generic test's signature: `{% macro name(a, b=1) %}`."""
+    match = re.search(r"{%-?\s*(?:macro|test)\s+\w+\s*\(", macro_sql)
+    if not match:
+        return []
+    depth, start, names, quote = 0, match.end(), [], None
+    for position in range(start, len(macro_sql)):
+        character = macro_sql[position]
+        if quote:
+            quote = None if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in ")]}" and depth:
+            depth -= 1
+        elif character in ",)" and depth == 0:
+            names.append(macro_sql[start:position].split("=")[0].strip())
+            start = position + 1
+            if character == ")":
+                break
+    return [name for name in names if name]
+
+
+def undocumented_macros(manifest: dict) -> list[str]:
+    project = manifest["metadata"].get("project_name")
+    problems = []
+    for macro in sorted(manifest["macros"].values(), key=lambda macro: macro["unique_id"]):
+        if project is not None and macro["package_name"] != project:
+            continue
+        if not is_described(macro.get("description")):
+            problems.append(f"macro {macro['name']} has no description")
+        described = {
+            a["name"] for a in macro.get("arguments", []) if is_described(a.get("description"))
+        }
+        for argument in macro_arguments(macro["macro_sql"]):
+            if argument not in described:
+                problems.append(f"macro {macro['name']}: argument {argument} has no description")
+    return problems
+
+
+def model_layer(model: dict) -> str | None:
+    parts = Path(model["original_file_path"]).parts
+    return parts[1] if len(parts) > 2 and parts[0] == "models" else None
+
+
+def layer_problems(manifest: dict) -> list[str]:
+    """Every model in a layer folder, in that layer's group, in that layer's colour;
+    and an __overview__ page for the docs site."""
+    problems = []
+    colours: dict[str, set[str]] = {}
+    for model in project_nodes(manifest, "model"):
+        layer = model_layer(model)
+        if layer not in LAYERS:
+            problems.append(f"model {model['name']} is not in models/{{{','.join(LAYERS)}}}/")
+            continue
+        if model.get("group") != layer:
+            problems.append(f"model {model['name']} is in group {model.get('group')}, not {layer}")
+        colour = (model["config"].get("docs") or {}).get("node_color")
+        if not colour:
+            problems.append(f"model {model['name']} has no docs node_color")
+        colours.setdefault(layer, set()).add(colour or "")
+    for layer, layer_colours in sorted(colours.items()):
+        if len(layer_colours) > 1:
+            problems.append(f"layer {layer} has several node colours: {sorted(layer_colours)}")
+    used = [next(iter(c)) for c in colours.values() if len(c) == 1]
+    if len(set(used)) < len(used):
+        problems.append("two layers share a node colour")
+    overview = [
+        doc
+        for doc in manifest.get("docs", {}).values()
+        if doc["name"] == "__overview__"
+        and doc["package_name"] == manifest["metadata"].get("project_name")
+    ]
+    if not overview or not is_described(overview[0].get("block_contents")):
+        problems.append("no __overview__ docs block in the project")
+    return problems
+
+
+# ------------------------------------------- tool output: pure parsers
+
+
+def parse_dbt_coverage(report: dict) -> Coverage:
+    """A dbt-coverage JSON report (compute --cov-report) as covered/total columns."""
+    missing = []
+    for table in report.get("tables", []):
+        for column in table.get("columns", []):
+            if not column["covered"]:
+                missing.append(f"{table['name']}.{column['name']}")
+    return Coverage(report["covered"], report["total"], sorted(missing))
+
+
+def parse_sqlfluff(output: str, project_dir: Path) -> list[str]:
+    """`sqlfluff lint --format json` output as `path:line:col: CODE description` lines."""
+    lines = [line for line in output.splitlines() if line.startswith("[{") or line == "[]"]
+    if not lines:
+        raise ValueError("no JSON report in sqlfluff's output")
+    records = json.loads(lines[-1])
+    problems = []
+    for record in records:
+        path = Path(record["filepath"])
+        if path.is_absolute() and path.is_relative_to(project_dir):
+            path = path.relative_to(project_dir)
+        for violation in record.get("violations", []):
+            line = violation.get("start_line_no", violation.get("line_no"))
+            column = violation.get("start_line_pos", violation.get("line_pos"))
+            problems.append(
+                f"{path}:{line}:{column}: {violation['code']} {violation['description']}"
+            )
+    return problems
+
+
+def bouncer_config(config_text: str, artifacts_dir: Path) -> str:
+    """dbt-bouncer.yml with dbt_artifacts_dir pointed at the generated artifacts."""
+    config = yaml.safe_load(config_text)
+    config["dbt_artifacts_dir"] = str(artifacts_dir)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def parse_bouncer_failures(results: list[dict]) -> list[str]:
+    return [
+        f"{result['check_run_id'].split(':')[0]}: {result['failure_message']}"
+        for result in results
+        if result.get("outcome") == "failed" and result.get("severity", "error") == "error"
+    ]
+
+
+# ------------------------------------------------------------- running
+
+
+@dataclass
+class Context:
+    project_dir: Path
+    work_dir: Path
+    artifacts_dir: Path | None
+    warehouse: Path | None
+    sql_paths: list[str]
+    sql_processes: int
+    verbose: bool
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(self.project_dir),
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "SEGMENTATION_DUCKDB_PATH": str(self.work_dir / "scratch.duckdb"),
+            **extra,
+        }
+
+
+def run(command: list[str], context: Context, **env: str) -> subprocess.CompletedProcess:
+    if context.verbose:
+        print("$", " ".join(command), flush=True)
+    return subprocess.run(
+        command,
+        cwd=context.project_dir,
+        env=context.env(**env),
+        capture_output=True,
+        text=True,
+    )
+
+
+def tail(result: subprocess.CompletedProcess, lines: int = 30) -> str:
+    text = (result.stdout or "") + (result.stderr or "")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def gate_ruff(context: Context) -> GateResult:
+    gate = GateResult("ruff")
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = run([str(BIN / "ruff"), *command, "--no-cache"], context)
+        if result.returncode != 0:
+            gate.problems.append(f"ruff {' '.join(command)}:\n{tail(result)}")
+    return gate
+
+
+def gate_sqlfluff(context: Context) -> GateResult:
+    gate = GateResult("sqlfluff")
+    result = run(
+        [
+            str(BIN / "sqlfluff"),
+            "lint",
+            *context.sql_paths,
+            "--format",
+            "json",
+            "--processes",
+            str(context.sql_processes),
+            "--disable-progress-bar",
+            "--nofail",
+        ],
+        context,
+        DBT_TARGET_PATH=str(context.work_dir / "sqlfluff-target"),
+        DBT_LOG_PATH=str(context.work_dir / "sqlfluff-logs"),
+    )
+    try:
+        gate.problems = parse_sqlfluff(result.stdout, context.project_dir)
+    except (ValueError, KeyError) as error:
+        gate.problems = [f"sqlfluff output unreadable ({error}):\n{tail(result)}"]
+    if result.returncode != 0 and not gate.problems:
+        gate.problems = [f"sqlfluff exited {result.returncode}:\n{tail(result)}"]
+    return gate
+
+
+def dbt(context: Context, *args: str, warehouse: Path) -> subprocess.CompletedProcess:
+    return run(
+        [
+            str(BIN / "dbt"),
+            *args,
+            "--target-path",
+            str(context.work_dir / "target"),
+            "--log-path",
+            str(context.work_dir / "logs"),
+        ],
+        context,
+        SEGMENTATION_DUCKDB_PATH=str(warehouse),
+    )
+
+
+def gate_docs(context: Context) -> GateResult:
+    """dbt docs generate into the work directory (building the demo first if no
+    warehouse is available); the artifacts the later gates read."""
+    gate = GateResult("docs")
+    if context.artifacts_dir is None:
+        warehouse = context.warehouse
+        if warehouse is None:
+            warehouse = context.work_dir / "demo.duckdb"
+            gate.figures.append("warehouse: demo data built with `dbt build` in the work directory")
+            build = dbt(context, "build", warehouse=warehouse)
+            if build.returncode != 0:
+                gate.problems.append(f"dbt build failed:\n{tail(build)}")
+                return gate
+        result = dbt(context, "docs", "generate", warehouse=warehouse)
+        if result.returncode != 0:
+            gate.problems.append(f"dbt docs generate failed:\n{tail(result)}")
+            return gate
+        context.artifacts_dir = context.work_dir / "target"
+    missing = [
+        name
+        for name in ("manifest.json", "catalog.json")
+        if not (context.artifacts_dir / name).is_file()
+    ]
+    if missing:
+        gate.problems.append(f"{context.artifacts_dir} holds no {', '.join(missing)}")
+        return gate
+    catalog = json.loads((context.artifacts_dir / "catalog.json").read_text())
+    if catalog.get("errors"):
+        gate.problems.append(f"catalog errors: {catalog['errors']}")
+    if not catalog.get("nodes"):
+        gate.problems.append(
+            f"the catalog is empty: {context.warehouse or 'the warehouse'} holds no tables "
+            "(run `make build`, or pass --warehouse PATH or --build-demo)"
+        )
+    gate.problems += layer_problems(load_manifest(context))
+    return gate
+
+
+def load_manifest(context: Context) -> dict:
+    return json.loads((context.artifacts_dir / "manifest.json").read_text())
+
+
+def dbt_coverage(context: Context, kind: str) -> Coverage:
+    report_path = context.work_dir / f"coverage-{kind}.json"
+    result = run(
+        [
+            str(BIN / "dbt-coverage"),
+            "compute",
+            kind,
+            "--project-dir",
+            str(context.project_dir),
+            "--run-artifacts-dir",
+            str(context.artifacts_dir),
+            "--cov-report",
+            str(report_path),
+        ],
+        context,
+    )
+    if result.returncode != 0 or not report_path.is_file():
+        raise RuntimeError(f"dbt-coverage compute {kind} failed:\n{tail(result)}")
+    return parse_dbt_coverage(json.loads(report_path.read_text()))
+
+
+def gate_coverage(context: Context) -> GateResult:
+    gate = GateResult("coverage")
+    manifest = load_manifest(context)
+    try:
+        documentation = dbt_coverage(context, "doc")
+        column_tests = dbt_coverage(context, "test")
+    except RuntimeError as error:
+        gate.problems.append(str(error))
+        return gate
+    models_tested = model_test_coverage(manifest)
+    gate.figures += [
+        documentation.line("documentation coverage", "columns"),
+        models_tested.line("models with a data test", "models"),
+        column_tests.line("column test coverage (dbt-coverage, informational)", "columns"),
+    ]
+    gate.problems += [f"column {name} has no description" for name in documentation.missing]
+    gate.problems += undocumented(manifest)
+    gate.problems += undocumented_macros(manifest)
+    gate.problems += models_tested.missing
+    return gate
+
+
+def gate_keys(context: Context) -> GateResult:
+    gate = GateResult("keys")
+    keys = primary_key_coverage(load_manifest(context))
+    gate.figures.append(keys.line("models with a tested primary key", "models"))
+    gate.problems += keys.missing
+    return gate
+
+
+def gate_bouncer(context: Context) -> GateResult:
+    gate = GateResult("bouncer")
+    config_path = context.work_dir / "dbt-bouncer.yml"
+    config_text = (context.project_dir / "dbt-bouncer.yml").read_text()
+    config_path.write_text(bouncer_config(config_text, context.artifacts_dir))
+    results_path = context.work_dir / "dbt-bouncer-results.json"
+    result = run(
+        [
+            str(BIN / "dbt-bouncer"),
+            "run",
+            "--config-file",
+            str(config_path),
+            "--output-file",
+            str(results_path),
+            "--output-format",
+            "json",
+        ],
+        context,
+    )
+    if results_path.is_file():
+        results = json.loads(results_path.read_text())
+        gate.problems = parse_bouncer_failures(results)
+        gate.figures.append(f"dbt-bouncer checks: {len(results)} run, {len(gate.problems)} failed")
+    if result.returncode != 0 and not gate.problems:
+        gate.problems.append(f"dbt-bouncer exited {result.returncode}:\n{tail(result)}")
+    return gate
+
+
+GATE_FUNCTIONS = {
+    "ruff": gate_ruff,
+    "sqlfluff": gate_sqlfluff,
+    "docs": gate_docs,
+    "coverage": gate_coverage,
+    "keys": gate_keys,
+    "bouncer": gate_bouncer,
+}
+NEEDS_ARTIFACTS = ("coverage", "keys", "bouncer")
+
+
+def selected_gates(only: list[str], skip: list[str]) -> list[str]:
+    chosen = [gate for gate in GATES if (not only or gate in only) and gate not in skip]
+    if any(gate in chosen for gate in NEEDS_ARTIFACTS) and "docs" not in chosen:
+        chosen.insert(chosen.index(next(g for g in chosen if g in NEEDS_ARTIFACTS)), "docs")
+    return chosen
+
+
+def run_gates(context: Context, gates: list[str]) -> list[GateResult]:
+    results = []
+    for name in gates:
+        if name in NEEDS_ARTIFACTS and any(r.name == "docs" and not r.passed for r in results):
+            results.append(GateResult(name, skipped="no dbt artifacts (docs gate failed)"))
+            continue
+        print(f"[gates] {name} ...", flush=True)
+        started = time.monotonic()
+        result = GATE_FUNCTIONS[name](context)
+        result.seconds = time.monotonic() - started
+        results.append(result)
+    return results
+
+
+def report(results: list[GateResult], limit: int = 40) -> str:
+    lines = ["", "Quality gates"]
+    for result in results:
+        if result.skipped:
+            status = f"SKIPPED ({result.skipped})"
+        else:
+            status = "passed" if result.passed else f"FAILED ({len(result.problems)} problems)"
+        lines.append(f"  {result.name:<9} {status:<30} {result.seconds:6.1f}s")
+    figures = [figure for result in results for figure in result.figures]
+    if figures:
+        lines += ["", *figures]
+    failed = [result for result in results if not result.passed or result.skipped]
+    for result in failed:
+        lines += ["", f"{result.name} failed:" if not result.skipped else f"{result.name} skipped"]
+        lines += [f"  - {problem}" for problem in result.problems[:limit]]
+        if len(result.problems) > limit:
+            lines.append(f"  ... and {len(result.problems) - limit} more")
+    lines.append("")
+    names = [result.name for result in failed]
+    lines.append(f"FAILED: {', '.join(names)}" if failed else "All quality gates passed.")
+    return "\n".join(lines)
+
+
+def default_warehouse(project_dir: Path) -> Path | None:
+    configured = os.environ.get("SEGMENTATION_DUCKDB_PATH")
+    if configured:
+        return Path(configured).resolve()
+    built = project_dir / "segmentation.duckdb"
+    return built if built.is_file() else None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--project-dir", type=Path, default=ROOT)
+    parser.add_argument(
+        "--artifacts-dir",
+        type=Path,
+        help="a dbt target directory holding manifest.json and catalog.json (skips docs generate)",
+    )
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="a built DuckDB file for dbt docs generate (default: $SEGMENTATION_DUCKDB_PATH, "
+        "else segmentation.duckdb if it exists, else the demo built in the work directory)",
+    )
+    parser.add_argument(
+        "--build-demo",
+        action="store_true",
+        help="build the demo data in the work directory for dbt docs generate",
+    )
+    parser.add_argument("--work-dir", type=Path, help="keep dbt/sqlfluff output here")
+    parser.add_argument("--only", action="append", choices=GATES, default=[])
+    parser.add_argument("--skip", action="append", choices=GATES, default=[])
+    parser.add_argument("--skip-sql-lint", action="store_true", help="same as --skip sqlfluff")
+    parser.add_argument("--skip-python-lint", action="store_true", help="same as --skip ruff")
+    parser.add_argument(
+        "--sql-path",
+        action="append",
+        default=[],
+        help=f"files or folders for sqlfluff (default: {' '.join(SQL_PATHS)})",
+    )
+    parser.add_argument("--sql-processes", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    skip = list(args.skip)
+    skip += ["sqlfluff"] if args.skip_sql_lint else []
+    skip += ["ruff"] if args.skip_python_lint else []
+    gates = selected_gates(args.only, skip)
+    project_dir = args.project_dir.resolve()
+    work_dir = Path(args.work_dir or tempfile.mkdtemp(prefix="quality-gates-")).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    warehouse = args.warehouse.resolve() if args.warehouse else default_warehouse(project_dir)
+    context = Context(
+        project_dir=project_dir,
+        work_dir=work_dir,
+        artifacts_dir=args.artifacts_dir.resolve() if args.artifacts_dir else None,
+        warehouse=None if args.build_demo else warehouse,
+        sql_paths=args.sql_path or list(SQL_PATHS),
+        sql_processes=args.sql_processes,
+        verbose=args.verbose,
+    )
+    try:
+        results = run_gates(context, gates)
+    finally:
+        if not args.work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    print(report(results), flush=True)
+    return 0 if all(result.passed and not result.skipped for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,446 @@
+"""The quality gates (scripts/quality_gates.py): the project passes them, and they fail
+when they should.
+
+- The project passes every gate: ruff, sqlfluff, dbt docs generate, 100% documentation
+  and 100% of models tested, tested primary keys, dbt-bouncer conventions. The figures
+  are printed at the end of the test run (plugin gates_report).
+- On broken copies of the project, the runner fails and names the culprit: a model
+  without a description, SQL breaking a lint rule, a model without data tests.
+- Each generic test macro in macros/tests passes and fails when it should, on tiny
+  models added to a copy of the project.
+
+The catalog comes from `dbt docs generate` against the session's demo warehouse (never
+rebuilt here); broken copies are only parsed and reuse that catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import gates_report
+import pytest
+import yaml
+from dbt_project_runner import ROOT, copy_project, run_dbt
+
+from scripts import quality_gates
+
+
+def run_gates(*args: str, project: Path = ROOT) -> subprocess.CompletedProcess:
+    """The gate runner as CI runs it, as a command; output captured."""
+    env = {key: value for key, value in os.environ.items() if key != "SEGMENTATION_DUCKDB_PATH"}
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.quality_gates", "--project-dir", str(project), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def gate_status(output: str, gate: str) -> str:
+    """The status word the summary prints for one gate: passed, FAILED or SKIPPED."""
+    match = re.search(rf"^  {gate}\s+(\w+)", output, flags=re.M)
+    return match.group(1) if match else "missing"
+
+
+def figure(output: str, label: str) -> str:
+    match = re.search(rf"^{re.escape(label)}: .*$", output, flags=re.M)
+    return match.group(0) if match else f"{label}: not printed"
+
+
+# ------------------------------------------------------- the project passes
+
+
+@pytest.fixture(scope="session")
+def gates_run(demo_warehouse, tmp_path_factory):
+    """Every gate on the repository, docs generated against the demo warehouse."""
+    work_dir = tmp_path_factory.mktemp("gates")
+    result = run_gates("--warehouse", str(demo_warehouse.path), "--work-dir", str(work_dir))
+    output = result.stdout + result.stderr
+    gates_report.record(
+        figure(output, "documentation coverage"),
+        figure(output, "models with a data test"),
+        figure(output, "models with a tested primary key"),
+        figure(output, "column test coverage (dbt-coverage, informational)"),
+    )
+    return result, output, work_dir
+
+
+@pytest.mark.parametrize("gate", quality_gates.GATES)
+def test_project_passes_gate(gates_run, gate):
+    _, output, _ = gates_run
+    assert gate_status(output, gate) == "passed", output[-8000:]
+
+
+def test_gate_runner_exits_zero_and_prints_full_coverage(gates_run):
+    result, output, _ = gates_run
+    assert result.returncode == 0, output[-8000:]
+    assert re.search(r"^documentation coverage: 100\.0% \((\d+)/\1 columns\)$", output, re.M)
+    assert re.search(r"^models with a data test: 100\.0% \((\d+)/\1 models\)$", output, re.M)
+    assert "All quality gates passed." in output
+
+
+def test_docs_generate_wrote_the_catalog(gates_run):
+    _, _, work_dir = gates_run
+    for artifact in ("manifest.json", "catalog.json", "index.html"):
+        assert (work_dir / "target" / artifact).is_file(), artifact
+
+
+# --------------------------------------------------- the gates catch breakage
+
+
+@pytest.fixture(scope="session")
+def broken_copy(tmp_path_factory):
+    """Returns a function: a fresh copy of the project for one test to break."""
+
+    def make(name: str) -> Path:
+        return copy_project(tmp_path_factory.mktemp(name) / "project")
+
+    return make
+
+
+def edit_yaml(path: Path, edit) -> None:
+    document = yaml.safe_load(path.read_text())
+    edit(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def model_entry(document: dict, name: str) -> dict:
+    return next(model for model in document["models"] if model["name"] == name)
+
+
+def manifest_gates(project: Path, gates_run, tmp_path: Path) -> subprocess.CompletedProcess:
+    """The manifest and catalog gates on a copy: `dbt parse` of the copy, with the
+    repository's catalog (the warehouse is the same), then coverage, keys, bouncer."""
+    _, _, work_dir = gates_run
+    run_dbt(tmp_path, "parse", project=project)
+    shutil.copy(work_dir / "target" / "catalog.json", tmp_path / "target" / "catalog.json")
+    return run_gates(
+        "--artifacts-dir",
+        str(tmp_path / "target"),
+        "--only",
+        "coverage",
+        "--only",
+        "keys",
+        "--only",
+        "bouncer",
+        project=project,
+    )
+
+
+def test_gates_fail_when_a_model_loses_its_description(broken_copy, gates_run, tmp_path):
+    project = broken_copy("no_description")
+    edit_yaml(
+        project / "models" / "intermediate" / "_int_rfm.yml",
+        lambda document: model_entry(document, "int_customer_rfm_scores").pop("description"),
+    )
+    result = manifest_gates(project, gates_run, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-8000:]
+    assert gate_status(output, "coverage") == "FAILED", output[-8000:]
+    assert "model int_customer_rfm_scores has no description" in output
+    assert gate_status(output, "bouncer") == "FAILED", output[-8000:]
+    assert re.search(r"check_model_description_populated: .*int_customer_rfm_scores", output)
+    assert "FAILED: " in output
+
+
+def test_gates_fail_when_a_model_has_no_data_test(broken_copy, gates_run, tmp_path):
+    project = broken_copy("no_tests")
+
+    def drop_tests(document: dict) -> None:
+        model = model_entry(document, "cluster_profiles")
+        model.pop("data_tests", None)
+        for column in model["columns"]:
+            column.pop("data_tests", None)
+
+    edit_yaml(project / "models" / "marts" / "_marts.yml", drop_tests)
+    result = manifest_gates(project, gates_run, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-8000:]
+    assert "cluster_profiles has no data test" in output, output[-8000:]
+    tested = re.search(r"^models with a data test: [\d.]+% \((\d+)/(\d+) models\)$", output, re.M)
+    assert tested and int(tested.group(1)) == int(tested.group(2)) - 1, output[-8000:]
+    assert "cluster_profiles has no primary key tested unique and not null" in output
+    assert re.search(r"check_model_has_tests_by_type: .*cluster_profiles", output)
+
+
+def test_sql_lint_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
+    project = broken_copy("bad_sql")
+    uppercase = project / "models" / "marts" / "cluster_k_selection.sql"
+    trailing_comma = project / "models" / "marts" / "purchase_lines.sql"
+    text = uppercase.read_text()
+    uppercase.write_text(text.replace("    select * from {{ ref(", "    SELECT * from {{ ref("))
+    text = trailing_comma.read_text()
+    assert "        country\n    from classified" in text
+    trailing_comma.write_text(
+        text.replace("        country\n    from", "        country,\n    from")
+    )
+
+    result = run_gates(
+        "--only",
+        "sqlfluff",
+        "--sql-path",
+        "models/marts/cluster_k_selection.sql",
+        "--sql-path",
+        "models/marts/purchase_lines.sql",
+        project=project,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-8000:]
+    assert gate_status(output, "sqlfluff") == "FAILED"
+    assert re.search(r"models/marts/cluster_k_selection\.sql:\d+:\d+: CP01 ", output), output
+    assert re.search(r"models/marts/purchase_lines\.sql:\d+:\d+: CV03 ", output), output
+
+
+# ------------------------------------------- the generic tests, pass and fail
+
+PROBE_MODELS = {
+    # id, v (5, 10, 15), grp (a twice), w (a null in the middle).
+    "probe": (
+        "select 1 as id, 5 as v, 'a' as grp, 1 as w\n"
+        "union all select 2, 10, 'a', null\n"
+        "union all select 3, 15, 'b', 3\n"
+    ),
+    # Not built from probe: a failing test on probe would make dbt build skip them.
+    "probe_same_rows": "select 1 as id union all select 2 union all select 3\n",
+    "probe_two_rows": "select 1 as id union all select 2\n",
+    "probe_one_row": "select 1 as id\n",
+}
+
+
+def probe_test(test: str, name: str, arguments: dict | None = None) -> dict:
+    config = {"name": name}
+    if arguments is not None:
+        config["arguments"] = arguments
+    return {test: config}
+
+
+PROBE_YAML = {
+    "version": 2,
+    "models": [
+        {
+            "name": "probe",
+            "description": "Three rows the generic tests are tried on.",
+            "data_tests": [
+                probe_test(
+                    "expression_is_true", "probe_expression_pass", {"expression": "v = id * 5"}
+                ),
+                probe_test("expression_is_true", "probe_expression_fail", {"expression": "v > 5"}),
+                probe_test(
+                    "equal_row_count",
+                    "probe_equal_row_count_pass",
+                    {"compare_model": "ref('probe_same_rows')"},
+                ),
+                probe_test(
+                    "equal_row_count",
+                    "probe_equal_row_count_fail",
+                    {"compare_model": "ref('probe_two_rows')"},
+                ),
+                probe_test(
+                    "unique_combination_of_columns",
+                    "probe_unique_combination_pass",
+                    {"combination_of_columns": ["grp", "id"]},
+                ),
+                probe_test(
+                    "unique_combination_of_columns",
+                    "probe_unique_combination_fail",
+                    {"combination_of_columns": ["grp"]},
+                ),
+                probe_test("exactly_one_row", "probe_exactly_one_row_fail"),
+            ],
+            "columns": [
+                {"name": "id", "description": "Row id."},
+                {
+                    "name": "v",
+                    "description": "5, 10, 15.",
+                    "data_tests": [
+                        probe_test(
+                            "accepted_range",
+                            "probe_accepted_range_pass",
+                            {"min_value": 5, "max_value": 15},
+                        ),
+                        probe_test(
+                            "accepted_range",
+                            "probe_accepted_range_exclusive_fail",
+                            {"min_value": 5, "max_value": 15, "inclusive": False},
+                        ),
+                        probe_test(
+                            "accepted_range", "probe_accepted_range_max_fail", {"max_value": 10}
+                        ),
+                        probe_test(
+                            "expression_is_true",
+                            "probe_column_expression_pass",
+                            {"expression": ">= 5"},
+                        ),
+                    ],
+                },
+                {"name": "grp", "description": "a, a, b."},
+                {
+                    "name": "w",
+                    "description": "1, null, 3.",
+                    "data_tests": [
+                        probe_test(
+                            "accepted_range",
+                            "probe_accepted_range_ignores_nulls_pass",
+                            {"min_value": 1, "max_value": 3},
+                        ),
+                        probe_test(
+                            "expression_is_true",
+                            "probe_column_expression_null_fail",
+                            {"expression": ">= 1"},
+                        ),
+                    ],
+                },
+            ],
+        },
+        {
+            "name": "probe_one_row",
+            "description": "One row.",
+            "data_tests": [probe_test("exactly_one_row", "probe_exactly_one_row_pass")],
+        },
+    ],
+}
+
+# Failing rows each failing test must report.
+EXPECTED_FAILURES = {
+    "probe_expression_fail": 1,  # id 1: v = 5
+    "probe_equal_row_count_fail": 1,  # 3 rows against 2
+    "probe_unique_combination_fail": 1,  # grp a twice
+    "probe_exactly_one_row_fail": 1,  # 3 rows
+    "probe_accepted_range_exclusive_fail": 2,  # 5 and 15 are the bounds
+    "probe_accepted_range_max_fail": 1,  # 15
+    "probe_column_expression_null_fail": 1,  # null is not true
+}
+
+
+def test_generic_test_macros_pass_and_fail_when_they_should(broken_copy, tmp_path):
+    project = broken_copy("generic_tests")
+    probe_dir = project / "models" / "generic_test_probe"
+    probe_dir.mkdir()
+    for name, sql in PROBE_MODELS.items():
+        (probe_dir / f"{name}.sql").write_text(sql)
+    (probe_dir / "_probe.yml").write_text(yaml.safe_dump(PROBE_YAML, sort_keys=False))
+
+    result = run_dbt(
+        tmp_path,
+        "build",
+        "--select",
+        "path:models/generic_test_probe",
+        project=project,
+        check=False,
+    )
+    run_results = json.loads((tmp_path / "target" / "run_results.json").read_text())
+    tests = {
+        row["unique_id"].split(".")[2]: row
+        for row in run_results["results"]
+        if row["unique_id"].startswith("test.")
+    }
+    expected_names = {
+        name
+        for model in PROBE_YAML["models"]
+        for entry in model.get("data_tests", [])
+        + [t for column in model.get("columns", []) for t in column.get("data_tests", [])]
+        for name in [next(iter(entry.values()))["name"]]
+    }
+    assert set(tests) == expected_names, result.stdout[-6000:]
+    failed = {name: row["failures"] for name, row in tests.items() if row["status"] == "fail"}
+    passed = {name for name, row in tests.items() if row["status"] == "pass"}
+    assert failed == EXPECTED_FAILURES, result.stdout[-6000:]
+    assert passed == expected_names - set(EXPECTED_FAILURES), result.stdout[-6000:]
+
+
+# ------------------------------------------------ the runner's own functions
+
+
+def test_macro_arguments_are_read_from_the_signature():
+    assert quality_gates.macro_arguments(
+        "{%- macro f(a, b=[1, 2], c='x, y', d={'k': (1, 2)}) -%} select 1 {%- endmacro %}"
+    ) == ["a", "b", "c", "d"]
+    assert quality_gates.macro_arguments("{% test t(model, column_name) %}") == [
+        "model",
+        "column_name",
+    ]
+    assert quality_gates.macro_arguments("{% macro nothing() %}{% endmacro %}") == []
+
+
+def node_test(name: str, column: str | None = None, where: str | None = None, **kwargs) -> dict:
+    return {
+        "name": f"{name}_{column}",
+        "column_name": column,
+        "config": {"where": where},
+        "test_metadata": {"name": name, "kwargs": {"column_name": column, **kwargs}},
+    }
+
+
+def model_node(contract: bool = False, not_null: tuple[str, ...] = ()) -> dict:
+    columns = {
+        name: {
+            "name": name,
+            "constraints": [{"type": "not_null"}] if name in not_null else [],
+        }
+        for name in ("id", "other")
+    }
+    return {"config": {"contract": {"enforced": contract}}, "columns": columns}
+
+
+@pytest.mark.parametrize(
+    ("model", "tests", "expected"),
+    [
+        (model_node(), [node_test("unique", "id"), node_test("not_null", "id")], "id"),
+        (model_node(contract=True, not_null=("id",)), [node_test("unique", "id")], "id"),
+        # A constraint counts only where the contract makes dbt apply it.
+        (model_node(not_null=("id",)), [node_test("unique", "id")], None),
+        (model_node(), [node_test("unique", "id")], None),
+        # A conditional test proves nothing about the whole table.
+        (model_node(), [node_test("unique", "id", where="x"), node_test("not_null", "id")], None),
+        (model_node(), [node_test("exactly_one_row")], "exactly one row"),
+        (
+            model_node(contract=True, not_null=("id", "other")),
+            [node_test("unique_combination_of_columns", combination_of_columns=["id", "other"])],
+            "id, other",
+        ),
+        (
+            model_node(contract=True, not_null=("id",)),
+            [node_test("unique_combination_of_columns", combination_of_columns=["id", "other"])],
+            None,
+        ),
+    ],
+)
+def test_primary_key_evidence(model, tests, expected):
+    key = quality_gates.primary_key(model, tests)
+    assert (key is None) if expected is None else (key is not None and expected in key), key
+
+
+def test_artifact_gates_bring_the_docs_gate():
+    assert quality_gates.selected_gates(["keys"], []) == ["docs", "keys"]
+    assert quality_gates.selected_gates([], ["docs", "sqlfluff"])[:2] == ["ruff", "docs"]
+    assert quality_gates.selected_gates(["sqlfluff"], []) == ["sqlfluff"]
+
+
+def test_sqlfluff_json_becomes_file_line_rule(tmp_path):
+    output = json.dumps(
+        [
+            {
+                "filepath": str(tmp_path / "models" / "a.sql"),
+                "violations": [
+                    {
+                        "start_line_no": 3,
+                        "start_line_pos": 5,
+                        "code": "CP01",
+                        "description": "Keywords must be lower case.",
+                    }
+                ],
+            },
+            {"filepath": str(tmp_path / "models" / "b.sql"), "violations": []},
+        ]
+    )
+    noise = "=== [dbt templater] Compiling dbt project...\n"
+    assert quality_gates.parse_sqlfluff(noise + output + "\n", tmp_path) == [
+        "models/a.sql:3:5: CP01 Keywords must be lower case."
+    ]
