@@ -1,12 +1,6 @@
-{%- set top_n = var('analysis_top_n', 100) -%}
-{%- set best_segments = [] -%}
-{%- for name in var('analysis_best_segments', ['Champions']) -%}
-{%- do best_segments.append("'" ~ name | replace("'", "''") ~ "'") -%}
-{%- endfor -%}
-{%- set best_clusters = [] -%}
-{%- for name in var('analysis_best_clusters', ['VIP']) -%}
-{%- do best_clusters.append("'" ~ name | replace("'", "''") ~ "'") -%}
-{%- endfor -%}
+{%- set top_n = var('analysis_top_n') -%}
+{%- set best_segments = sql_string_list(var('analysis_best_segments')) -%}
+{%- set best_clusters = sql_string_list(var('analysis_best_clusters')) -%}
 /* Best customers: who are our most valuable customers, to retain and reward?
 
    Customers in an RFM segment of var analysis_best_segments (Champions) or a
@@ -39,8 +33,8 @@ flagged as (
         country,
         rfm_segment,
         cluster_name,
-        rfm_segment in ({{ best_segments | join(', ') }}) as is_best_rfm_segment,
-        cluster_name in ({{ best_clusters | join(', ') }}) as is_best_cluster,
+        rfm_segment in ({{ best_segments }}) as is_best_rfm_segment,
+        cluster_name in ({{ best_clusters }}) as is_best_cluster,
         recency_days,
         frequency,
         monetary,

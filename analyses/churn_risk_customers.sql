@@ -1,8 +1,5 @@
-{%- set top_n = var('analysis_top_n', 100) -%}
-{%- set churn_segments = [] -%}
-{%- for name in var('analysis_churn_risk_segments', ["At Risk", "Can't Lose Them", "About to Sleep"]) -%}
-{%- do churn_segments.append("'" ~ name | replace("'", "''") ~ "'") -%}
-{%- endfor -%}
+{%- set top_n = var('analysis_top_n') -%}
+{%- set churn_segments = sql_string_list(var('analysis_churn_risk_segments')) -%}
 /* Churn risk: which valuable customers are slipping away, and how much value
    is at stake if they lapse?
 
@@ -47,7 +44,7 @@ at_risk as (
         recommended_action
 
     from customers
-    where rfm_segment in ({{ churn_segments | join(', ') }})
+    where rfm_segment in ({{ churn_segments }})
 
 ),
 

@@ -1,12 +1,6 @@
-{%- set top_n = var('analysis_top_n', 100) -%}
-{%- set growth_segments = [] -%}
-{%- for name in var('analysis_growth_segments', ['Potential Loyalist', 'Promising', 'New']) -%}
-{%- do growth_segments.append("'" ~ name | replace("'", "''") ~ "'") -%}
-{%- endfor -%}
-{%- set growth_clusters = [] -%}
-{%- for name in var('analysis_growth_clusters', ['Growth Potential']) -%}
-{%- do growth_clusters.append("'" ~ name | replace("'", "''") ~ "'") -%}
-{%- endfor -%}
+{%- set top_n = var('analysis_top_n') -%}
+{%- set growth_segments = sql_string_list(var('analysis_growth_segments')) -%}
+{%- set growth_clusters = sql_string_list(var('analysis_growth_clusters')) -%}
 /* Growth potential: which recent customers can we grow into loyal, repeat
    buyers?
 
@@ -40,8 +34,8 @@ flagged as (
         country,
         rfm_segment,
         cluster_name,
-        rfm_segment in ({{ growth_segments | join(', ') }}) as is_growth_rfm_segment,
-        cluster_name in ({{ growth_clusters | join(', ') }}) as is_growth_cluster,
+        rfm_segment in ({{ growth_segments }}) as is_growth_rfm_segment,
+        cluster_name in ({{ growth_clusters }}) as is_growth_cluster,
         recency_days,
         frequency,
         monetary,

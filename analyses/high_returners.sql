@@ -1,4 +1,4 @@
-{%- set top_n = var('analysis_top_n', 100) -%}
+{%- set top_n = var('analysis_top_n') -%}
 /* High returners: who returns a large share of what they buy, and how much
    value comes back?
 
