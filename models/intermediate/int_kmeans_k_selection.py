@@ -255,6 +255,11 @@ def select_k(customers: pd.DataFrame, settings: dict) -> pd.DataFrame:
 
 
 def model(dbt, session):
+    # scikit-learn is imported before the limit is set: threadpool_limits only limits the
+    # thread pools (OpenMP, BLAS) already loaded, and an unlimited OpenMP pool busy-waits,
+    # which on shared cores made K-Means tens of times slower.
+    import sklearn.cluster  # noqa: F401
+    import sklearn.metrics  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     dbt.config(materialized="table")

@@ -2,14 +2,11 @@
     of the same stock code (the data carries no reference to the original
     invoice). A return is matched up to the quantity bought before it, less
     what earlier returns of that product already took back; the rest of it is
-    unmatched (typically bought before the data starts). -#}
+    unmatched (typically bought before the data starts).
+    The lines are read twice rather than through one shared CTE (which DuckDB would
+    copy whole), and only purchases of a product the customer returned are joined:
+    the join's hash table holds those few lines, not every clean line. -#}
 with
-
-classified as (
-
-    select * from {{ ref('int_transaction_lines_classified') }}
-
-),
 
 returns as (
 
@@ -27,20 +24,33 @@ returns as (
         customer_id,
         country,
         is_cancellation_invoice
-    from classified
+    from {{ ref('int_transaction_lines_classified') }}
     where line_status = 'returned'
+
+),
+
+returned_products as (
+
+    select distinct
+        customer_id,
+        product_key
+    from returns
 
 ),
 
 purchases as (
 
     select
-        customer_id,
-        upper(stock_code) as product_key,
-        invoiced_at,
-        quantity
-    from classified
-    where line_status = 'clean'
+        classified.customer_id,
+        returned_products.product_key,
+        classified.invoiced_at,
+        classified.quantity
+    from {{ ref('int_transaction_lines_classified') }} as classified
+    inner join returned_products
+        on
+            classified.customer_id = returned_products.customer_id
+            and upper(classified.stock_code) = returned_products.product_key
+    where classified.line_status = 'clean'
 
 ),
 

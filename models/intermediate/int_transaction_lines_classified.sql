@@ -1,6 +1,9 @@
 {#- Every raw line with exactly one reason code (the first matching rule in
     var('cleaning_rule_precedence')) and its status: clean, returned or
     quarantined. The outlier thresholds used are recorded on each line. -#}
+{#- A view: it only adds a reason to the flagged lines, which every reader gets for
+    the cost of a scan, instead of writing every line a second time. -#}
+{{ config(materialized='view') }}
 with
 
 flagged as (

@@ -3,17 +3,14 @@
     raw text of every value that can fail to parse is kept for the quarantine. -#}
 with
 
-source as (
-
-    select * from {{ source('shop', 'transactions') }}
-
-),
+-- The line id is the position in the export (see the macro for how DuckDB numbers it).
+source as {{ numbered_by_position(source('shop', 'transactions'), 'source_line_number') }},
 
 renamed as (
 
     select
         -- Position in the export: the key that tells exact copies apart.
-        row_number() over () as transaction_line_id,
+        source_line_number as transaction_line_id,
         trim({{ raw_column('invoice_no') }}) as invoice_no,
         trim({{ raw_column('stock_code') }}) as stock_code,
         -- Trailing spaces are formatting, not content (they also differ between copies of a line).
