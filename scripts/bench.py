@@ -1,0 +1,1009 @@
+"""Benchmark: the dbt + DuckDB build against the notebook way, at several sizes.
+
+For every size and format it generates the lines with the project's generator (timed
+apart), runs the full ``dbt build`` on them in a directory of its own (its own DuckDB
+file, target and log paths), and measures the wall time, the peak memory of the whole
+process tree and each model's time (from dbt's run_results.json). The pandas +
+scikit-learn baseline (scripts/baseline_notebook.py) then runs on the same file in a
+subprocess with a cap on its resident memory and a timeout, so "out of memory" and
+"timed out" are recorded instead of taking the machine down. The results go to a Markdown page
+(docs/benchmarks.md by default) and to results.json in the data directory.
+
+    python -m scripts.bench                                      # 100k, 1M, 10M lines
+    python -m scripts.bench --sizes 100000000 --formats parquet --merge
+    make bench BENCH_ARGS="--sizes 100000 1000000 10000000 100000000"
+
+Every number in the page, prose included, is computed here from the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = Path(sys.executable)
+DBT = PYTHON.with_name("dbt")
+DEFAULT_SIZES = [100_000, 1_000_000, 10_000_000]
+DEFAULT_FORMATS = ["parquet", "csv"]
+EXTENSIONS = {"parquet": "parquet", "csv": "csv"}
+GIB = 1 << 30
+POLL_SECONDS = 0.1
+# Targets from the issue, checked against the measurements.
+TARGET_10M_SECONDS = 60
+TARGET_10M_SPEEDUP = 3.0
+TARGET_100M_SECONDS = 15 * 60
+TARGET_100M_PEAK_GIB = 16
+# Growth exponent (log time / log lines) above which a model counts as superlinear.
+SUPERLINEAR_EXPONENT = 1.15
+# Models shorter than this at the largest size are fixed costs, not scaling.
+SCALING_MIN_SECONDS = 2.0
+
+# Why each heavy model costs what it does: stated once here, quoted when it dominates.
+WHY = {
+    "stg_shop__transactions": (
+        "it reads and parses every raw line (text to decimals and timestamps) and writes the "
+        "widest table of the build; the line id must be the position in the file: a single "
+        "Parquet file numbers its rows itself, in parallel, while a CSV is read and numbered "
+        "by `row_number() over ()` in one thread (only the parsing after it runs on both cores)"
+    ),
+    "int_transaction_lines_flagged": (
+        "it looks for exact duplicates (one hash aggregate over every line, then the exact "
+        "window over the few lines that share their text values) and writes every line again "
+        "with one flag per cleaning rule"
+    ),
+    "int_transaction_lines_classified": (
+        "it gives every line its reason and status (a view: each reader pays for a scan)"
+    ),
+    "purchase_lines": "it writes the clean lines (about three quarters of all lines)",
+    "quarantined_lines": "it writes the quarantined lines with their raw text",
+    "int_return_lines_matched": (
+        "it joins each return to the customer's earlier purchases of the same product"
+    ),
+    "int_kmeans_k_selection": (
+        "it fits K-Means n_init times for every candidate k and scores each on a sample; its "
+        "cost is bounded by the fit and silhouette sample sizes, not by the lines"
+    ),
+    "int_customer_clusters": "it refits the chosen k and predicts every customer",
+}
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Measurement:
+    """What one subprocess cost."""
+
+    wall_seconds: float
+    peak_rss_bytes: int
+    returncode: int | None
+    timed_out: bool
+    cpu_seconds: float
+    memory_exceeded: bool = False
+    stderr_tail: str = ""
+
+
+def process_tree(root_pid: int) -> list[int]:
+    """root_pid and all its descendants, from /proc (Linux only; [root_pid] elsewhere)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return [root_pid]
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields follow the last ')'.
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def tree_rss_bytes(root_pid: int) -> int:
+    """Resident memory summed over a process tree, from /proc/PID/statm."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(
+    command: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    log_dir: Path,
+    timeout: float | None = None,
+    memory_limit_bytes: int | None = None,
+) -> Measurement:
+    """Runs a command, polling the RSS of its process tree; peak = max(polled tree sum,
+    ru_maxrss of the largest process). A timeout, or a resident set above
+    memory_limit_bytes, kills the command's process group. The cap is on resident
+    memory, not address space (RLIMIT_AS): allocators and thread pools reserve far more
+    address space than they touch, so an address-space limit fails a process that still
+    fits in RAM."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    with open(log_dir / "stdout.txt", "wb") as out, open(log_dir / "stderr.txt", "wb") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        peak, timed_out, exceeded, status, usage = 0, False, False, None, None
+        while True:
+            pid, wait_status, rusage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                status, usage = wait_status, rusage
+                break
+            peak = max(peak, tree_rss_bytes(process.pid))
+            timed_out = timeout is not None and time.perf_counter() - start > timeout
+            exceeded = memory_limit_bytes is not None and peak > memory_limit_bytes
+            if timed_out or exceeded:
+                os.killpg(process.pid, signal.SIGKILL)
+                _, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(POLL_SECONDS)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = (log_dir / "stderr.txt").read_text(errors="replace")
+    return Measurement(
+        wall_seconds=wall,
+        peak_rss_bytes=max(peak, usage.ru_maxrss * 1024),
+        returncode=None if timed_out else process.returncode,
+        timed_out=timed_out,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        memory_exceeded=exceeded,
+        stderr_tail=stderr[-3000:],
+    )
+
+
+def baseline_status(measurement: Measurement) -> str:
+    """ok, out of memory, timed out or failed, from how the baseline subprocess ended."""
+    if measurement.memory_exceeded:
+        return "out of memory"
+    if measurement.timed_out:
+        return "timed out"
+    if measurement.returncode == 0:
+        return "ok"
+    memory_signs = ("MemoryError", "bad_alloc", "Cannot allocate memory", "ArrowMemoryError")
+    if measurement.returncode == -signal.SIGKILL or any(
+        sign in measurement.stderr_tail for sign in memory_signs
+    ):
+        return "out of memory"
+    return f"failed (exit {measurement.returncode})"
+
+
+# ------------------------------------------------------------------------------ one run
+
+
+@dataclass
+class RunResult:
+    """One size x format: generation, dbt build and baseline."""
+
+    lines_requested: int
+    fmt: str
+    command: str
+    load_average_start: float
+    file_bytes: int = 0
+    generate_seconds: float | None = None
+    lines: int | None = None
+    customers: int | None = None
+    clean_lines: int | None = None
+    build_status: str = "not run"
+    build_wall_seconds: float | None = None
+    build_cpu_seconds: float | None = None
+    build_peak_bytes: int | None = None
+    dbt_elapsed_seconds: float | None = None
+    tests_seconds: float | None = None
+    model_seconds: dict[str, float] = field(default_factory=dict)
+    warehouse_bytes: int | None = None
+    baseline_status: str = "skipped"
+    baseline_wall_seconds: float | None = None
+    baseline_cpu_seconds: float | None = None
+    baseline_peak_bytes: int | None = None
+    baseline_customers: int | None = None
+    baseline_steps: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def time_ratio(self) -> float | None:
+        if self.baseline_status == "ok" and self.build_wall_seconds:
+            return self.baseline_wall_seconds / self.build_wall_seconds
+        return None
+
+    @property
+    def memory_ratio(self) -> float | None:
+        if self.baseline_status == "ok" and self.build_peak_bytes:
+            return self.baseline_peak_bytes / self.build_peak_bytes
+        return None
+
+
+def data_file(data_dir: Path, lines: int, fmt: str, seed: int) -> Path:
+    return data_dir / f"lines_{lines}_seed{seed}.{EXTENSIONS[fmt]}"
+
+
+def generate(path: Path, lines: int, seed: int, log_dir: Path) -> float | None:
+    """Generates the file unless it exists from an earlier --keep-data run.
+
+    Returns the generation time, or None when an existing file was reused.
+    """
+    marker = path.with_name(path.name + ".done")
+    if path.exists() and marker.exists():
+        return None
+    command = [str(PYTHON), "-m", "scripts.generate_transactions"]
+    command += ["--lines", str(lines), "--seed", str(seed), "--out", str(path)]
+    measurement = measure(command, env=dict(os.environ), cwd=ROOT, log_dir=log_dir)
+    if measurement.returncode != 0:
+        raise RuntimeError(f"generator failed:\n{measurement.stderr_tail}")
+    marker.write_text(json.dumps({"seconds": measurement.wall_seconds}))
+    return measurement.wall_seconds
+
+
+def dbt_env(run_dir: Path, data_path: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("RAW_TRANSACTIONS_TABLE", "DBT_TARGET_PATH", "DBT_LOG_PATH")
+    }
+    env.update(
+        {
+            "DBT_PROFILES_DIR": str(ROOT),
+            "SEGMENTATION_DUCKDB_PATH": str(run_dir / "warehouse.duckdb"),
+            "RAW_TRANSACTIONS_PATH": str(data_path.resolve()),
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    return env
+
+
+def model_times(run_results: dict) -> tuple[dict[str, float], float]:
+    """Seconds per model (by name) and the summed time of tests and unit tests."""
+    models, tests = {}, 0.0
+    for result in run_results.get("results", []):
+        unique_id = result["unique_id"]
+        if unique_id.startswith("model."):
+            models[unique_id.rsplit(".", 1)[-1]] = round(result["execution_time"], 3)
+        elif unique_id.startswith(("test.", "unit_test.")):
+            tests += result["execution_time"]
+    return models, round(tests, 3)
+
+
+def warehouse_counts(path: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return {
+            "lines": connection.sql("select count(*) from stg_shop__transactions").fetchone()[0],
+            "customers": connection.sql("select count(*) from customers").fetchone()[0],
+            "clean_lines": connection.sql("select count(*) from purchase_lines").fetchone()[0],
+        }
+
+
+def run_build(result: RunResult, data_path: Path, run_dir: Path) -> None:
+    """The full dbt build (seeds, models, data and unit tests) on one file."""
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    command = [str(DBT), "build", "--target-path", str(run_dir / "target")]
+    command += ["--log-path", str(run_dir / "logs")]
+    measurement = measure(command, env=dbt_env(run_dir, data_path), cwd=ROOT, log_dir=run_dir)
+    result.build_wall_seconds = round(measurement.wall_seconds, 2)
+    result.build_cpu_seconds = round(measurement.cpu_seconds, 2)
+    result.build_peak_bytes = measurement.peak_rss_bytes
+    result.build_status = "ok" if measurement.returncode == 0 else "failed"
+    results_path = run_dir / "target" / "run_results.json"
+    if results_path.exists():
+        run_results = json.loads(results_path.read_text())
+        result.dbt_elapsed_seconds = round(run_results.get("elapsed_time", 0.0), 2)
+        result.model_seconds, result.tests_seconds = model_times(run_results)
+    if result.build_status == "ok":
+        result.warehouse_bytes = sum(f.stat().st_size for f in run_dir.glob("warehouse.duckdb*"))
+        counts = warehouse_counts(run_dir / "warehouse.duckdb")
+        result.lines, result.customers = counts["lines"], counts["customers"]
+        result.clean_lines = counts["clean_lines"]
+
+
+def baseline_env(threads: int) -> dict[str, str]:
+    """The baseline's native thread pools get as many threads as the project's K-Means
+    (var kmeans_threads, 1 by default): the same budget for both, and no OpenMP pool
+    busy-waiting on cores that other processes use, which distorts times many-fold."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    return {**os.environ, **{name: str(threads) for name in names}}
+
+
+def run_baseline(
+    result: RunResult,
+    data_path: Path,
+    run_dir: Path,
+    timeout: float,
+    memory_limit_bytes: int,
+    threads: int = 1,
+) -> None:
+    """The notebook baseline in a guarded subprocess."""
+    out = run_dir / "baseline.json"
+    command = [str(PYTHON), "-m", "scripts.baseline_notebook", str(data_path), "--json-out"]
+    measurement = measure(
+        command + [str(out)],
+        env=baseline_env(threads),
+        cwd=ROOT,
+        log_dir=run_dir / "baseline",
+        timeout=timeout,
+        memory_limit_bytes=memory_limit_bytes,
+    )
+    result.baseline_status = baseline_status(measurement)
+    result.baseline_wall_seconds = round(measurement.wall_seconds, 2)
+    result.baseline_cpu_seconds = round(measurement.cpu_seconds, 2)
+    result.baseline_peak_bytes = measurement.peak_rss_bytes
+    if result.baseline_status == "ok":
+        report = json.loads(out.read_text())
+        result.baseline_customers = report["customers"]
+        result.baseline_steps = report["steps"]
+
+
+def clean_run_dir(run_dir: Path, keep: bool) -> None:
+    """Drops the warehouse (gigabytes at scale); keeps logs and run_results.json."""
+    if keep:
+        return
+    for pattern in ("warehouse.duckdb*",):
+        for path in run_dir.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+# ------------------------------------------------------------------------------ analysis
+
+
+def growth_exponent(points: list[tuple[int, float]]) -> float | None:
+    """Least-squares slope of log(seconds) on log(lines): 1 is linear, 0 constant."""
+    points = [(n, s) for n, s in points if n > 0 and s and s > 0]
+    if len(points) < 2:
+        return None
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(s) for _, s in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread
+
+
+def scaling_points(results: list[RunResult], fmt: str, model: str) -> list[tuple[int, float]]:
+    """(lines, seconds) of a model over the sizes of one format, from 1M lines up when
+    there are at least two such sizes (below, fixed costs hide the growth)."""
+    runs = sorted(
+        (r for r in results if r.fmt == fmt and r.build_status == "ok" and r.lines),
+        key=lambda r: r.lines,
+    )
+    large = [r for r in runs if r.lines >= 1_000_000]
+    runs = large if len(large) >= 2 else runs
+    return [(r.lines, r.model_seconds.get(model, 0.0)) for r in runs]
+
+
+def top_models(results: list[RunResult], fmt: str, count: int) -> list[str]:
+    """The models taking longest at the largest size of a format."""
+    runs = [r for r in results if r.fmt == fmt and r.model_seconds]
+    if not runs:
+        return []
+    largest = max(runs, key=lambda r: r.lines_requested)
+    ranked = sorted(largest.model_seconds.items(), key=lambda item: -item[1])
+    return [name for name, _ in ranked[:count]]
+
+
+def find(results: list[RunResult], lines: int, fmt: str | None = None) -> RunResult | None:
+    for result in results:
+        same_size = result.lines_requested == lines and (fmt is None or result.fmt == fmt)
+        if same_size and result.build_status == "ok":
+            return result
+    return None
+
+
+def dominant_model(result: RunResult) -> str:
+    """The slowest model of a run and its share of the summed model time."""
+    if not result.model_seconds:
+        return ""
+    name, seconds = max(result.model_seconds.items(), key=lambda item: item[1])
+    share = seconds / sum(result.model_seconds.values())
+    return f"`{name}` {seconds:.1f} s, {share:.0%} of model time"
+
+
+def checked(met: bool, result: RunResult) -> str:
+    """The verdict; a missed target names the model that dominates the run."""
+    return verdict(True) if met else f"{verdict(False)} (slowest: {dominant_model(result)})"
+
+
+def speedup_check(result: RunResult) -> tuple[str, str]:
+    """Measured ratio and verdict of the speed-up target; a baseline that ran out of
+    time or memory gives a lower bound (or nothing, if it failed early)."""
+    if result.time_ratio is not None:
+        return f"{result.time_ratio:.2f}x", checked(result.time_ratio >= TARGET_10M_SPEEDUP, result)
+    if result.baseline_status in ("timed out", "out of memory") and result.build_wall_seconds:
+        bound = (result.baseline_wall_seconds or 0) / result.build_wall_seconds
+        measured = f"baseline {result.baseline_status} after {result.baseline_wall_seconds:.0f} s"
+        if bound >= TARGET_10M_SPEEDUP:
+            return f"{measured} (ratio > {bound:.1f}x)", verdict(True)
+        return measured, "not measured"
+    return f"baseline {result.baseline_status}", "not measured"
+
+
+def target_checks(results: list[RunResult]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) rows for the issue's targets that were measured."""
+    rows = []
+    for fmt in ("parquet", "csv"):
+        ten = find(results, 10_000_000, fmt)
+        if ten:
+            rows.append(
+                (
+                    f"10M lines ({fmt}) build end to end < {TARGET_10M_SECONDS} s",
+                    f"{ten.build_wall_seconds:.1f} s",
+                    checked(ten.build_wall_seconds < TARGET_10M_SECONDS, ten),
+                )
+            )
+            rows.append(
+                (
+                    f"10M lines ({fmt}) at least {TARGET_10M_SPEEDUP:.0f}x faster than baseline",
+                    *speedup_check(ten),
+                )
+            )
+    for fmt in ("parquet", "csv"):
+        hundred = find(results, 100_000_000, fmt)
+        if hundred:
+            rows.append(
+                (
+                    f"100M lines ({fmt}) build < {TARGET_100M_SECONDS // 60} min",
+                    f"{hundred.build_wall_seconds / 60:.1f} min",
+                    checked(hundred.build_wall_seconds < TARGET_100M_SECONDS, hundred),
+                )
+            )
+            peak = hundred.build_peak_bytes / GIB
+            rows.append(
+                (
+                    f"100M lines ({fmt}) peak memory < {TARGET_100M_PEAK_GIB} GiB",
+                    f"{peak:.1f} GiB",
+                    verdict(peak < TARGET_100M_PEAK_GIB),
+                )
+            )
+    superlinear = []
+    for fmt in sorted({r.fmt for r in results}):
+        for model in top_models(results, fmt, 100):
+            points = scaling_points(results, fmt, model)
+            exponent = growth_exponent(points)
+            if (
+                exponent is not None
+                and exponent > SUPERLINEAR_EXPONENT
+                and points[-1][1] >= SCALING_MIN_SECONDS
+            ):
+                superlinear.append(f"{model} ({fmt}, exponent {exponent:.2f})")
+    rows.append(
+        (
+            "no model grows faster than linearly in lines",
+            "; ".join(superlinear)
+            if superlinear
+            else "largest growth exponent " + fmt_number(max_exponent(results), 2),
+            verdict(not superlinear),
+        )
+    )
+    return rows
+
+
+def max_exponent(results: list[RunResult]) -> float | None:
+    exponents = []
+    for fmt in {r.fmt for r in results}:
+        for model in top_models(results, fmt, 100):
+            points = scaling_points(results, fmt, model)
+            exponent = growth_exponent(points)
+            if exponent is not None and points[-1][1] >= SCALING_MIN_SECONDS:
+                exponents.append(exponent)
+    return max(exponents) if exponents else None
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def dominance_text(results: list[RunResult]) -> list[str]:
+    """One generated paragraph per format: which model dominates at the largest size, its
+    share of the model time, the fixed dbt costs, and why (from WHY)."""
+    paragraphs = []
+    for fmt in sorted({r.fmt for r in results if r.model_seconds}):
+        runs = [r for r in results if r.fmt == fmt and r.model_seconds]
+        largest = max(runs, key=lambda r: r.lines_requested)
+        total = sum(largest.model_seconds.values())
+        ranked = sorted(largest.model_seconds.items(), key=lambda item: -item[1])
+        first, second = ranked[0], ranked[1] if len(ranked) > 1 else None
+        text = (
+            f"**{fmt}, {largest.lines:,} lines:** `{first[0]}` dominates with "
+            f"{first[1]:.1f} s, {first[1] / total:.0%} of the {total:.1f} s spent in models"
+        )
+        if second:
+            text += f", then `{second[0]}` ({second[1]:.1f} s, {second[1] / total:.0%})"
+        text += "."
+        if first[0] in WHY:
+            text += f" `{first[0]}` costs most because {WHY[first[0]]}."
+        if second and second[0] in WHY:
+            text += f" `{second[0]}`: {WHY[second[0]]}."
+        overhead = largest.build_wall_seconds - (largest.dbt_elapsed_seconds or 0)
+        text += (
+            f" Data and unit tests add {largest.tests_seconds:.1f} s of query time, and dbt's "
+            f"start-up, parsing and compilation {overhead:.1f} s of wall time outside the run."
+        )
+        paragraphs.append(text)
+    return paragraphs
+
+
+def comparison_text(results: list[RunResult]) -> list[str]:
+    """Project against notebook, per format: the largest size both finished, and every
+    size where the notebook did not finish. All numbers come from the results."""
+    paragraphs = []
+    for fmt in sorted({r.fmt for r in results}, key=lambda f: f != "parquet"):
+        runs = sorted(
+            (r for r in results if r.fmt == fmt and r.build_status == "ok"),
+            key=lambda r: r.lines_requested,
+        )
+        both = [r for r in runs if r.time_ratio is not None]
+        parts = []
+        if both:
+            r = both[-1]
+            faster = (
+                f"the project is {r.time_ratio:.1f}x faster"
+                if r.time_ratio >= 1
+                else f"the notebook is {1 / r.time_ratio:.1f}x faster"
+            )
+            parts.append(
+                f"At {r.lines:,} lines the notebook took {r.baseline_wall_seconds:.1f} s and "
+                f"{fmt_gib(r.baseline_peak_bytes)} GiB, the project {r.build_wall_seconds:.1f} s "
+                f"and {fmt_gib(r.build_peak_bytes)} GiB: {faster}, and the notebook needs "
+                f"{r.memory_ratio:.1f}x the memory. There the project spends "
+                f"{sum(r.model_seconds.values()):.1f} s of model time, summed over dbt's two "
+                "threads (every line is parsed, "
+                f"flagged, classified and written to the warehouse, {r.warehouse_bytes / 1e6:,.0f}"
+                f" MB), {r.tests_seconds:.1f} s of data and unit tests (summed the same way) and "
+                f"{r.build_wall_seconds - (r.dbt_elapsed_seconds or 0):.1f} s of dbt start-up; "
+                "the notebook cleans less, writes nothing, runs no test and holds every line in "
+                "memory."
+            )
+        for r in runs:
+            if r.baseline_status not in ("ok", "skipped"):
+                parts.append(
+                    f"At {r.lines:,} lines the notebook stopped: {r.baseline_status} after "
+                    f"{r.baseline_wall_seconds:.0f} s (peak {fmt_gib(r.baseline_peak_bytes)} GiB), "
+                    f"while the project built everything in {r.build_wall_seconds / 60:.1f} min "
+                    f"with a peak of {fmt_gib(r.build_peak_bytes)} GiB."
+                )
+        if parts:
+            paragraphs.append(f"**{fmt}:** " + " ".join(parts))
+    return paragraphs
+
+
+# ------------------------------------------------------------------------------ markdown
+
+
+def fmt_number(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def fmt_gib(value: int | None) -> str:
+    return "–" if not value else f"{value / GIB:.2f}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}x"
+
+
+def short_lines(lines: int) -> str:
+    for unit, name in ((1_000_000, "M"), (1_000, "k")):
+        if lines >= unit and lines % unit == 0:
+            return f"{lines // unit}{name}"
+    return f"{lines:,}"
+
+
+def machine_info() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cores": str(os.cpu_count()),
+        "memory": f"{memory / GIB:.1f} GiB",
+        "cpu": cpu,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+
+
+def versions() -> dict[str, str]:
+    names = ["dbt-core", "dbt-duckdb", "duckdb", "pandas", "scikit-learn", "pyarrow"]
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def summary_table(results: list[RunResult]) -> list[str]:
+    header = (
+        "| lines | format | file MB | generate s | customers (dbt) | customers (baseline) "
+        "| dbt build wall s | dbt CPU s | dbt peak GiB | warehouse MB | baseline wall s "
+        "| baseline CPU s | baseline peak GiB | time ratio baseline/project "
+        "| memory ratio baseline/project | load at start |"
+    )
+    rows = [header, "|" + " --- |" * 16]
+    for r in sorted(results, key=lambda r: (r.lines_requested, r.fmt != "parquet")):
+        baseline_wall = (
+            fmt_number(r.baseline_wall_seconds)
+            if r.baseline_status == "ok"
+            else f"{r.baseline_status} after {fmt_number(r.baseline_wall_seconds)} s"
+            if r.baseline_wall_seconds is not None
+            else r.baseline_status
+        )
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{r.lines:,}" if r.lines else f"{r.lines_requested:,} (requested)",
+                    r.fmt,
+                    f"{r.file_bytes / 1e6:,.1f}",
+                    fmt_number(r.generate_seconds) if r.generate_seconds else "reused",
+                    f"{r.customers:,}" if r.customers is not None else r.build_status,
+                    f"{r.baseline_customers:,}" if r.baseline_customers is not None else "–",
+                    fmt_number(r.build_wall_seconds),
+                    fmt_number(r.build_cpu_seconds),
+                    fmt_gib(r.build_peak_bytes),
+                    fmt_number(r.warehouse_bytes / 1e6, 0) if r.warehouse_bytes else "–",
+                    baseline_wall,
+                    fmt_number(r.baseline_cpu_seconds),
+                    fmt_gib(r.baseline_peak_bytes),
+                    fmt_ratio(r.time_ratio),
+                    fmt_ratio(r.memory_ratio),
+                    f"{r.load_average_start:.2f}",
+                ]
+            )
+            + " |"
+        )
+    return rows
+
+
+def model_table(results: list[RunResult], fmt: str, count: int = 10) -> list[str]:
+    runs = sorted(
+        (r for r in results if r.fmt == fmt and r.model_seconds), key=lambda r: r.lines_requested
+    )
+    if not runs:
+        return []
+    sizes = [short_lines(r.lines_requested) for r in runs]
+    header = (
+        "| model | "
+        + " | ".join(f"s at {s}" for s in sizes)
+        + " | "
+        + " | ".join(f"s per M lines at {s}" for s in sizes)
+        + " | growth exponent |"
+    )
+    rows = [header, "|" + " --- |" * (2 + 2 * len(runs))]
+    for model in top_models(results, fmt, count):
+        seconds = [r.model_seconds.get(model) for r in runs]
+        per_million = [
+            s / (r.lines / 1e6) if s is not None and r.lines else None
+            for s, r in zip(seconds, runs)
+        ]
+        exponent = growth_exponent(scaling_points(results, fmt, model))
+        rows.append(
+            f"| `{model}` | "
+            + " | ".join(fmt_number(s, 2) for s in seconds)
+            + " | "
+            + " | ".join(fmt_number(p, 2) for p in per_million)
+            + f" | {fmt_number(exponent, 2)} |"
+        )
+    for label, values in (
+        ("all models (sum)", [sum(r.model_seconds.values()) for r in runs]),
+        ("data + unit tests (sum)", [r.tests_seconds for r in runs]),
+        (
+            "dbt start-up, parse, compile (wall − run)",
+            [r.build_wall_seconds - (r.dbt_elapsed_seconds or 0) for r in runs],
+        ),
+    ):
+        per_million = [v / (r.lines / 1e6) if v and r.lines else None for v, r in zip(values, runs)]
+        rows.append(
+            f"| {label} | "
+            + " | ".join(fmt_number(v, 2) for v in values)
+            + " | "
+            + " | ".join(fmt_number(p, 2) for p in per_million)
+            + " | |"
+        )
+    return rows
+
+
+def baseline_table(results: list[RunResult]) -> list[str]:
+    runs = sorted(
+        (r for r in results if r.baseline_steps), key=lambda r: (r.lines_requested, r.fmt)
+    )
+    if not runs:
+        return []
+    steps = list(runs[0].baseline_steps)
+    rows = ["| lines | format | " + " | ".join(steps) + " |", "|" + " --- |" * (2 + len(steps))]
+    for r in runs:
+        rows.append(
+            f"| {r.lines:,} | {r.fmt} | "
+            + " | ".join(fmt_number(r.baseline_steps.get(s), 2) for s in steps)
+            + " |"
+        )
+    return rows
+
+
+def render_markdown(results: list[RunResult], meta: dict) -> str:
+    machine, libs = meta["machine"], meta["versions"]
+    loads = [r.load_average_start for r in results] or [0.0]
+    formats = sorted({r.fmt for r in results}, key=lambda f: f != "parquet")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `scripts/bench.py` on "
+        f"{meta['finished']}; do not edit by hand, rerun the command below.",
+        "",
+        "Each row generates the lines with `scripts/generate_transactions.py` (timed apart, not "
+        "counted in the build), runs the full `dbt build` (seeds, every model, every data and "
+        "unit test) in a directory of its own with its own DuckDB file, and then runs the "
+        "notebook baseline (`scripts/baseline_notebook.py`: pandas + scikit-learn, K-Means on "
+        "every customer for k = 2..8) on the same file in a subprocess limited to "
+        f"{meta['baseline_memory_gib']:.0f} GiB of resident memory and "
+        f"{meta['baseline_timeout']:.0f} s, with {meta['baseline_threads']} OpenMP/BLAS "
+        "thread(s) like the project's K-Means (var `kmeans_threads`). Wall times include "
+        "process start-up; peak memory "
+        "is the largest resident set of the process tree (polled /proc sum or ru_maxrss, "
+        "whichever is larger). Ratios are baseline / project: above 1 the project is faster "
+        "or smaller.",
+        "",
+        "## Machine",
+        "",
+        f"- {machine['cores']} cores ({machine['cpu']}), {machine['memory']} memory, "
+        f"{machine['os']}",
+        f"- Load average (1 min) when each run started: {min(loads):.2f} to {max(loads):.2f} "
+        "(per run in the summary). The machine was shared with other work, so times are "
+        "upper bounds; CPU seconds (user + system) are less sensitive to sharing than wall "
+        "time.",
+        "- Versions: Python "
+        + machine["python"]
+        + ", "
+        + ", ".join(f"{name} {version}" for name, version in libs.items()),
+        "",
+        "## Reproduce",
+        "",
+        "```sh",
+        # The commands that produced the rows shown (a --merge run replaces rows).
+        *sorted({r.command for r in results}, key=len),
+        "```",
+        "",
+        "From a fresh clone, `make bench` sets up the environment and runs "
+        "`.venv/bin/python -m scripts.bench` with the defaults (100k, 1M and 10M lines, "
+        'Parquet and CSV); options go in `BENCH_ARGS`, e.g. `make bench BENCH_ARGS="--sizes '
+        '100000 1000000 10000000 100000000"` for all sizes in one run. `--merge` adds rows to '
+        "an earlier run's results (in `bench-data/results.json`) instead of replacing them.",
+    ]
+    parquet_only = sorted(
+        {r.lines_requested for r in results if r.fmt == "parquet"}
+        - {r.lines_requested for r in results if r.fmt == "csv"}
+    )
+    if any(r.fmt == "csv" for r in results) and parquet_only:
+        lines += [
+            "",
+            "CSV was not run at "
+            + ", ".join(f"{n:,}" for n in parquet_only)
+            + " lines: Parquet only there (`--csv-max-lines`, default 10M, caps CSV sizes: "
+            "a CSV of 100M lines is about 8 GB to generate and parse).",
+        ]
+    lines += ["", "## Summary", "", *summary_table(results), "", "## Targets", ""]
+    lines += ["| target | measured | verdict |", "| --- | --- | --- |"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in target_checks(results)]
+    lines += ["", "## Time per model", ""]
+    lines += [
+        "Seconds each model took in `dbt build` (two dbt threads, so models overlap), the same "
+        "per million lines (flat = linear), and the growth exponent: the slope of log(seconds) "
+        "on log(lines) over the sizes from 1M lines up (1 = linear, 0 = constant). "
+        f"Models under {SCALING_MIN_SECONDS:.0f} s at the largest size are fixed costs.",
+    ]
+    for fmt in formats:
+        table = model_table(results, fmt)
+        if table:
+            lines += ["", f"### {fmt}", "", *table]
+    lines += ["", "## Project against notebook", ""]
+    for paragraph in comparison_text(results):
+        lines += [paragraph, ""]
+    lines += ["## What dominates and why", ""]
+    for paragraph in dominance_text(results):
+        lines += [paragraph, ""]
+    table = baseline_table(results)
+    if table:
+        lines += [
+            "## Baseline steps (seconds)",
+            "",
+            "Where the notebook spends its time (`kmeans_k_search` fits K-Means on every "
+            "customer for each k).",
+            "",
+            *table,
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------------------ driver
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=DEFAULT_SIZES, help="lines")
+    parser.add_argument("--formats", nargs="+", choices=sorted(EXTENSIONS), default=DEFAULT_FORMATS)
+    parser.add_argument(
+        "--csv-max-lines",
+        type=int,
+        default=10_000_000,
+        help="larger sizes run Parquet only (CSV generation and parsing dominate); 0 = no cap",
+    )
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    parser.add_argument("--data-dir", default="bench-data")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep-data", action="store_true", help="keep files and warehouses")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--baseline-timeout", type=float, default=1800.0, help="seconds")
+    parser.add_argument(
+        "--baseline-memory-gb",
+        type=float,
+        default=21.0,
+        help="resident memory at which the baseline is stopped as out of memory (GiB)",
+    )
+    parser.add_argument(
+        "--baseline-threads",
+        type=int,
+        default=1,
+        help="OpenMP/BLAS threads of the baseline (default 1, as var kmeans_threads)",
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: rewrite the page from DATA_DIR/results.json",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep other sizes' rows from DATA_DIR/results.json (e.g. add 100M to a 10M run)",
+    )
+    return parser.parse_args(argv)
+
+
+def plan(sizes: list[int], formats: list[str], csv_max_lines: int) -> list[tuple[int, str]]:
+    """(lines, format) pairs to run, small first; CSV capped at csv_max_lines."""
+    runs = []
+    for lines in sorted(set(sizes)):
+        for fmt in formats:
+            if fmt == "csv" and csv_max_lines and lines > csv_max_lines:
+                continue
+            runs.append((lines, fmt))
+    return runs
+
+
+def load_results(path: Path) -> tuple[list[RunResult], list[str]]:
+    if not path.exists():
+        return [], []
+    saved = json.loads(path.read_text())
+    return [RunResult(**row) for row in saved["results"]], saved.get("commands", [])
+
+
+def write_page(out: Path, results: list[RunResult], commands: list[str], args) -> None:
+    page_meta = {
+        "machine": machine_info(),
+        "versions": versions(),
+        "commands": commands,
+        "finished": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "baseline_timeout": args.baseline_timeout,
+        "baseline_memory_gib": args.baseline_memory_gb,
+        "baseline_threads": args.baseline_threads,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_markdown(results, page_meta))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)
+    command = shlex.join(
+        [".venv/bin/python", "-m", "scripts.bench", *(sys.argv[1:] if argv is None else argv)]
+    )
+    results_path = data_dir / "results.json"
+    if args.render_only:
+        saved, commands = load_results(results_path)
+        write_page(out, saved, commands, args)
+        return 0
+    previous, commands = load_results(results_path) if args.merge else ([], [])
+    runs = plan(args.sizes, args.formats, args.csv_max_lines)
+    skipped_csv = [n for n in args.sizes if "csv" in args.formats and (n, "csv") not in runs]
+    results: list[RunResult] = []
+    for lines, fmt in runs:
+        label = f"{short_lines(lines)} {fmt}"
+        path = data_file(data_dir, lines, fmt, args.seed)
+        run_dir = data_dir / "runs" / f"{lines}_{fmt}"
+        result = RunResult(lines, fmt, command, os.getloadavg()[0])
+        print(f"[bench] {label}: generating {path.name}", flush=True)
+        result.generate_seconds = generate(path, lines, args.seed, data_dir / "logs")
+        result.file_bytes = path.stat().st_size
+        print(f"[bench] {label}: dbt build", flush=True)
+        run_build(result, path, run_dir)
+        clean_run_dir(run_dir, args.keep_data)
+        print(
+            f"[bench] {label}: build {result.build_status} in {result.build_wall_seconds} s, "
+            f"peak {fmt_gib(result.build_peak_bytes)} GiB, {result.customers} customers",
+            flush=True,
+        )
+        if not args.skip_baseline:
+            print(f"[bench] {label}: baseline", flush=True)
+            run_baseline(
+                result,
+                path,
+                run_dir,
+                args.baseline_timeout,
+                int(args.baseline_memory_gb * GIB),
+                args.baseline_threads,
+            )
+            print(
+                f"[bench] {label}: baseline {result.baseline_status} in "
+                f"{result.baseline_wall_seconds} s, peak {fmt_gib(result.baseline_peak_bytes)} GiB",
+                flush=True,
+            )
+        if not args.keep_data:
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".done").unlink(missing_ok=True)
+        results.append(result)
+    done = {(r.lines_requested, r.fmt) for r in results}
+    merged = [r for r in previous if (r.lines_requested, r.fmt) not in done] + results
+    commands = [*commands, command] if args.merge else [command]
+    if skipped_csv:
+        print(f"[bench] CSV skipped above {args.csv_max_lines:,} lines: {skipped_csv}", flush=True)
+    results_path.write_text(
+        json.dumps({"commands": commands, "results": [asdict(r) for r in merged]}, indent=1)
+    )
+    write_page(out, merged, commands, args)
+    print(f"[bench] wrote {out}", flush=True)
+    return 0 if all(r.build_status == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

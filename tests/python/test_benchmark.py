@@ -1,0 +1,84 @@
+"""Smoke test of the benchmark script at its smallest size (the real run is `make bench`).
+
+One run of `python -m scripts.bench` on 50,000 Parquet lines, dbt build and notebook
+baseline included, into a temporary directory; the page and results.json it writes are
+checked for rows, positive numbers and agreement between the two pipelines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from dbt_project_runner import ROOT
+
+LINES = 50_000
+# The baseline cleans the way notebooks do: it drops lines without a customer,
+# duplicates, cancellations and non-positive quantities or prices, but keeps the lines
+# the project quarantines besides (postage and fee codes, outliers, bad-debt invoices,
+# a missing date). A customer whose only purchases are such lines counts for the
+# baseline and not for the project, so the baseline may count a few more customers
+# (never fewer: the project's clean lines are a subset of the baseline's); 2% bounds
+# that difference (about 0.02% at 1M lines).
+CUSTOMER_TOLERANCE = 0.02
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("bench")
+    out = directory / "bench.md"
+    command = [sys.executable, "-m", "scripts.bench", "--sizes", str(LINES)]
+    command += ["--formats", "parquet", "--out", str(out), "--data-dir", str(directory)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    saved = json.loads((directory / "results.json").read_text())
+    return out.read_text(), saved["results"], directory
+
+
+def test_the_page_has_the_machine_versions_command_and_tables(bench_run):
+    page, _, _ = bench_run
+    for heading in ("## Machine", "## Reproduce", "## Summary", "## Targets", "### parquet"):
+        assert heading in page
+    assert re.search(r"\d+ cores", page) and "Load average" in page
+    assert "dbt-core" in page and "duckdb" in page and "scikit-learn" in page
+    assert f"scripts.bench --sizes {LINES} --formats parquet" in page
+    assert "`stg_shop__transactions`" in page and "dominates" in page
+
+
+def test_the_summary_row_has_positive_numbers_and_ratios(bench_run):
+    page, _, _ = bench_run
+    summary = page.split("## Summary", 1)[1].split("## Targets", 1)[0]
+    rows = [
+        line for line in summary.splitlines() if line.startswith("| ") and "| parquet |" in line
+    ]
+    assert len(rows) == 1
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    numbers = [
+        float(c.rstrip("x").replace(",", "")) for c in cells if re.fullmatch(r"[\d.,]+x?", c)
+    ]
+    # lines, MB, generate s, 2 customer counts, build wall, CPU, peak, baseline wall and peak,
+    # 2 ratios, load (which may be 0 on an idle machine, so it is left out here).
+    assert len(numbers) >= 13
+    assert all(n > 0 for n in numbers[:-1])
+
+
+def test_the_baseline_ran_and_both_pipelines_agree_on_the_customers(bench_run):
+    _, results, _ = bench_run
+    (run,) = results
+    assert run["build_status"] == "ok" and run["baseline_status"] == "ok"
+    # The generator hits the requested size within about 15% (by whole customers).
+    assert run["lines"] > 0.8 * LINES and run["customers"] > 0
+    assert run["build_wall_seconds"] > 0 and run["build_peak_bytes"] > 0
+    assert run["baseline_wall_seconds"] > 0 and run["baseline_peak_bytes"] > 0
+    assert run["model_seconds"]["stg_shop__transactions"] > 0
+    dbt_customers, baseline_customers = run["customers"], run["baseline_customers"]
+    assert dbt_customers <= baseline_customers <= dbt_customers * (1 + CUSTOMER_TOLERANCE)
+
+
+def test_the_generated_data_and_warehouse_are_deleted(bench_run):
+    _, _, directory = bench_run
+    assert not list(directory.glob("lines_*"))
+    assert not list(directory.glob("runs/*/warehouse.duckdb*"))
