@@ -23,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import gates_report
 import pytest
 import yaml
@@ -211,6 +212,11 @@ PROBE_MODELS = {
     "probe_same_rows": "select 1 as id union all select 2 union all select 3\n",
     "probe_two_rows": "select 1 as id union all select 2\n",
     "probe_one_row": "select 1 as id\n",
+    # 7 three times, 9 twice, null twice: dbt's unique test ignores nulls.
+    "probe_repeats": (
+        "select 7 as value union all select 7 union all select 7 union all select 8\n"
+        "union all select 9 union all select 9 union all select null union all select null\n"
+    ),
 }
 
 
@@ -255,7 +261,11 @@ PROBE_YAML = {
                 probe_test("exactly_one_row", "probe_exactly_one_row_fail"),
             ],
             "columns": [
-                {"name": "id", "description": "Row id."},
+                {
+                    "name": "id",
+                    "description": "Row id.",
+                    "data_tests": [probe_test("unique", "probe_unique_pass")],
+                },
                 {
                     "name": "v",
                     "description": "5, 10, 15.",
@@ -303,6 +313,31 @@ PROBE_YAML = {
             "name": "probe_one_row",
             "description": "One row.",
             "data_tests": [probe_test("exactly_one_row", "probe_exactly_one_row_pass")],
+            "columns": [
+                {
+                    "name": "id",
+                    "description": "1.",
+                    "data_tests": [probe_test("unique", "probe_unique_one_row_pass")],
+                }
+            ],
+        },
+        {
+            "name": "probe_repeats",
+            "description": "7, 7, 7, 8, 9, 9, null, null.",
+            "columns": [
+                {
+                    "name": "value",
+                    "description": "Repeated values and nulls.",
+                    "data_tests": [
+                        {
+                            "unique": {
+                                "name": "probe_unique_fail",
+                                "config": {"store_failures": True},
+                            }
+                        }
+                    ],
+                }
+            ],
         },
     ],
 }
@@ -316,6 +351,7 @@ EXPECTED_FAILURES = {
     "probe_accepted_range_exclusive_fail": 2,  # 5 and 15 are the bounds
     "probe_accepted_range_max_fail": 1,  # 15
     "probe_column_expression_null_fail": 1,  # null is not true
+    "probe_unique_fail": 2,  # 7 and 9 (nulls are not values)
 }
 
 
@@ -353,6 +389,16 @@ def test_generic_test_macros_pass_and_fail_when_they_should(broken_copy, tmp_pat
     passed = {name for name, row in tests.items() if row["status"] == "pass"}
     assert failed == EXPECTED_FAILURES, result.stdout[-6000:]
     assert passed == expected_names - set(EXPECTED_FAILURES), result.stdout[-6000:]
+
+    # dbt's `unique` runs as this project's duckdb__test_unique (sorted, not grouped)
+    # and reports what dbt's own version would: each repeated value and its count.
+    compiled = next((tmp_path / "target" / "compiled").rglob("probe_unique_fail.sql"))
+    assert "lead(value) over (order by value)" in compiled.read_text()
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        stored = con.execute(
+            "select unique_field, n_records from main_dbt_test__audit.probe_unique_fail"
+        ).fetchall()
+    assert sorted(stored) == [(7, 3), (9, 2)]
 
 
 # ------------------------------------------------ the runner's own functions
