@@ -13,6 +13,8 @@ import pytest
 from conftest import DIRTY_VARS
 from dbt_project_runner import FIXTURES, ROOT, Warehouse, build
 
+from scripts import generate_transactions as gen
+
 MARTS = [
     "customers",
     "campaign_audience",
@@ -163,6 +165,32 @@ def test_a_parquet_source_gives_the_same_classification(tmp_path, dirty_warehous
     )
     query = "select transaction_line_id, reason_code from int_transaction_lines_classified"
     assert sorted(warehouse.rows(query)) == sorted(dirty_warehouse.rows(query))
+
+
+LARGE_CSV_LINES = 1_000_000
+
+
+def test_line_ids_are_file_positions_in_a_csv_read_in_parallel(tmp_path):
+    """At 82 MB DuckDB splits the CSV into several buffers read by both threads, with
+    preserve_insertion_order off (profiles.yml): the id must still be the line's position
+    in the file, or quarantined lines would not point back at the export and exact
+    duplicates would be told apart differently on each build."""
+    path = tmp_path / "lines.csv"
+    gen.write(path, LARGE_CSV_LINES, seed=7)
+    with path.open(newline="") as handle:
+        expected = [
+            (position, row["InvoiceNo"].strip(), row["StockCode"].strip(), row["Quantity"])
+            for position, row in enumerate(csv.DictReader(handle), start=1)
+        ]
+    warehouse = build(
+        tmp_path / "build", {"raw_transactions_path": str(path)}, select="stg_shop__transactions"
+    )
+    staged = warehouse.rows(
+        "select transaction_line_id, invoice_no, stock_code, quantity_raw "
+        "from stg_shop__transactions order by transaction_line_id"
+    )
+    assert path.stat().st_size > 64 * 1024 * 1024
+    assert staged == expected
 
 
 def test_the_as_of_date_defaults_to_the_day_after_the_last_line(demo_warehouse):
