@@ -82,3 +82,50 @@ def test_the_generated_data_and_warehouse_are_deleted(bench_run):
     _, _, directory = bench_run
     assert not list(directory.glob("lines_*"))
     assert not list(directory.glob("runs/*/warehouse.duckdb*"))
+
+
+# ------------------------------------------------------------------- scaling analysis
+# Pure functions of scripts/bench.py, without running anything.
+
+
+def run_result(requested: int, lines: int, seconds: float, fmt: str = "parquet"):
+    from scripts.bench import RunResult
+
+    return RunResult(
+        lines_requested=requested,
+        fmt=fmt,
+        command="",
+        load_average_start=0.0,
+        lines=lines,
+        build_status="ok",
+        model_seconds={"m": seconds},
+    )
+
+
+@pytest.mark.parametrize(("power", "expected"), [(0, 0.0), (1, 1.0), (2, 2.0)])
+def test_growth_exponent_is_the_power_of_the_lines(power, expected):
+    from scripts.bench import growth_exponent
+
+    points = [(n, 3.0 * (n / 1e6) ** power) for n in (1_000_000, 10_000_000, 100_000_000)]
+    assert growth_exponent(points) == pytest.approx(expected)
+
+
+def test_scaling_uses_the_requested_sizes_from_one_million_up():
+    """The generator's 1M file holds slightly fewer lines; it still counts as 1M, and the
+    100k run (fixed costs) is left out when two sizes from 1M up exist."""
+    from scripts.bench import scaling_points
+
+    results = [
+        run_result(100_000, 100_174, 1.0),
+        run_result(1_000_000, 999_549, 0.27),
+        run_result(10_000_000, 9_995_118, 1.78),
+        run_result(10_000_000, 9_995_118, 9.0, fmt="csv"),
+    ]
+    assert scaling_points(results, "parquet", "m") == [(999_549, 0.27), (9_995_118, 1.78)]
+
+
+def test_numbers_that_round_to_zero_have_no_minus_sign():
+    from scripts.bench import fmt_number
+
+    formatted = [fmt_number(-0.001, 2), fmt_number(-1234.56), fmt_number(None)]
+    assert formatted == ["0.00", "-1,234.6", "–"]
