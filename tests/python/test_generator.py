@@ -324,12 +324,16 @@ def test_format_is_inferred_from_the_extension(tmp_path):
 
 # ---------------------------------------------------------------------- streaming
 
+# VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across exec (and
+# subprocess starts children with vfork), so a large pytest process would count as ours.
 PEAK_RSS = """
-import json, resource, sys
+import json, re, sys
+from pathlib import Path
 from scripts.generate_transactions import write
 
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\\s+(\\d+) kB", status, re.M).group(1)) / 1024
 
 # A small run first: imports, allocator pools and one chunk's worth of memory.
 write(sys.argv[1], 200_000, 1, chunk_customers=2000)
