@@ -33,17 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
-DATE_FORMAT = "%m/%d/%Y %H:%M"
+from scripts.generate_transactions import COLUMNS, DATE_FORMATS
+
+# The generator's default date format (what the benchmark generates).
+DATE_FORMAT = DATE_FORMATS["us"]
 K_VALUES = range(2, 9)
 SILHOUETTE_SAMPLE = 10_000
 RANDOM_STATE = 42
@@ -54,7 +47,7 @@ def read_lines(path: str | Path) -> pd.DataFrame:
     """The whole export in memory, every column as text (object dtype, as pandas reads it)."""
     path = Path(path)
     if path.name.endswith(".parquet"):
-        return pd.read_parquet(path, columns=COLUMNS)
+        return pd.read_parquet(path, columns=list(COLUMNS))
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
 
 

@@ -38,8 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
 DBT = PYTHON.with_name("dbt")
 DEFAULT_SIZES = [100_000, 1_000_000, 10_000_000]
-DEFAULT_FORMATS = ["parquet", "csv"]
-EXTENSIONS = {"parquet": "parquet", "csv": "csv"}
+FORMATS = ("parquet", "csv")
 GIB = 1 << 30
 POLL_SECONDS = 0.1
 # Targets from the issue, checked against the measurements.
@@ -252,7 +251,7 @@ class RunResult:
 
 
 def data_file(data_dir: Path, lines: int, fmt: str, seed: int) -> Path:
-    return data_dir / f"lines_{lines}_seed{seed}.{EXTENSIONS[fmt]}"
+    return data_dir / f"lines_{lines}_seed{seed}.{fmt}"
 
 
 def generate(path: Path, lines: int, seed: int, log_dir: Path) -> float | None:
@@ -377,12 +376,12 @@ def clean_run_dir(run_dir: Path, keep: bool) -> None:
     """Drops the warehouse (gigabytes at scale); keeps logs and run_results.json."""
     if keep:
         return
-    for pattern in ("warehouse.duckdb*",):
-        for path in run_dir.glob(pattern):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+    for path in run_dir.glob("warehouse.duckdb*"):
+        # DuckDB spills to a directory next to the file (warehouse.duckdb.tmp).
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 # ------------------------------------------------------------------------------ analysis
@@ -415,8 +414,8 @@ def scaling_points(results: list[RunResult], fmt: str, model: str) -> list[tuple
     return [(r.lines, r.model_seconds.get(model, 0.0)) for r in runs]
 
 
-def top_models(results: list[RunResult], fmt: str, count: int) -> list[str]:
-    """The models taking longest at the largest size of a format."""
+def top_models(results: list[RunResult], fmt: str, count: int | None) -> list[str]:
+    """The models taking longest at the largest size of a format (all of them for None)."""
     runs = [r for r in results if r.fmt == fmt and r.model_seconds]
     if not runs:
         return []
@@ -464,7 +463,7 @@ def speedup_check(result: RunResult) -> tuple[str, str]:
 def target_checks(results: list[RunResult]) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) rows for the issue's targets that were measured."""
     rows = []
-    for fmt in ("parquet", "csv"):
+    for fmt in FORMATS:
         ten = find(results, 10_000_000, fmt)
         if ten:
             rows.append(
@@ -480,7 +479,7 @@ def target_checks(results: list[RunResult]) -> list[tuple[str, str, str]]:
                     *speedup_check(ten),
                 )
             )
-    for fmt in ("parquet", "csv"):
+    for fmt in FORMATS:
         hundred = find(results, 100_000_000, fmt)
         if hundred:
             rows.append(
@@ -498,38 +497,34 @@ def target_checks(results: list[RunResult]) -> list[tuple[str, str, str]]:
                     verdict(peak < TARGET_100M_PEAK_GIB),
                 )
             )
-    superlinear = []
-    for fmt in sorted({r.fmt for r in results}):
-        for model in top_models(results, fmt, 100):
-            points = scaling_points(results, fmt, model)
-            exponent = growth_exponent(points)
-            if (
-                exponent is not None
-                and exponent > SUPERLINEAR_EXPONENT
-                and points[-1][1] >= SCALING_MIN_SECONDS
-            ):
-                superlinear.append(f"{model} ({fmt}, exponent {exponent:.2f})")
+    exponents = scaling_exponents(results)
+    superlinear = [
+        f"{model} ({fmt}, exponent {exponent:.2f})"
+        for fmt, model, exponent in exponents
+        if exponent > SUPERLINEAR_EXPONENT
+    ]
+    largest = max((exponent for _, _, exponent in exponents), default=None)
     rows.append(
         (
             "no model grows faster than linearly in lines",
-            "; ".join(superlinear)
-            if superlinear
-            else "largest growth exponent " + fmt_number(max_exponent(results), 2),
+            "; ".join(superlinear) or "largest growth exponent " + fmt_number(largest, 2),
             verdict(not superlinear),
         )
     )
     return rows
 
 
-def max_exponent(results: list[RunResult]) -> float | None:
+def scaling_exponents(results: list[RunResult]) -> list[tuple[str, str, float]]:
+    """(format, model, growth exponent) of every model that is not a fixed cost (at
+    least SCALING_MIN_SECONDS at the largest size)."""
     exponents = []
-    for fmt in {r.fmt for r in results}:
-        for model in top_models(results, fmt, 100):
+    for fmt in sorted({r.fmt for r in results}):
+        for model in top_models(results, fmt, None):
             points = scaling_points(results, fmt, model)
             exponent = growth_exponent(points)
             if exponent is not None and points[-1][1] >= SCALING_MIN_SECONDS:
-                exponents.append(exponent)
-    return max(exponents) if exponents else None
+                exponents.append((fmt, model, exponent))
+    return exponents
 
 
 def verdict(met: bool) -> str:
@@ -801,9 +796,9 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
         f"- {machine['cores']} cores ({machine['cpu']}), {machine['memory']} memory, "
         f"{machine['os']}",
         f"- Load average (1 min) when each run started: {min(loads):.2f} to {max(loads):.2f} "
-        "(per run in the summary). The machine was shared with other work, so times are "
-        "upper bounds; CPU seconds (user + system) are less sensitive to sharing than wall "
-        "time.",
+        "(per run in the summary; it includes the benchmark's own previous run). Other work "
+        "on the machine would show there and only make times longer; CPU seconds (user + "
+        "system) are less sensitive to it than wall time.",
         "- Versions: Python "
         + machine["python"]
         + ", "
@@ -874,7 +869,7 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=DEFAULT_SIZES, help="lines")
-    parser.add_argument("--formats", nargs="+", choices=sorted(EXTENSIONS), default=DEFAULT_FORMATS)
+    parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     parser.add_argument(
         "--csv-max-lines",
         type=int,
@@ -930,11 +925,10 @@ def load_results(path: Path) -> tuple[list[RunResult], list[str]]:
     return [RunResult(**row) for row in saved["results"]], saved.get("commands", [])
 
 
-def write_page(out: Path, results: list[RunResult], commands: list[str], args) -> None:
+def write_page(out: Path, results: list[RunResult], args) -> None:
     page_meta = {
         "machine": machine_info(),
         "versions": versions(),
-        "commands": commands,
         "finished": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "baseline_timeout": args.baseline_timeout,
         "baseline_memory_gib": args.baseline_memory_gb,
@@ -954,8 +948,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     results_path = data_dir / "results.json"
     if args.render_only:
-        saved, commands = load_results(results_path)
-        write_page(out, saved, commands, args)
+        saved, _ = load_results(results_path)
+        write_page(out, saved, args)
         return 0
     previous, commands = load_results(results_path) if args.merge else ([], [])
     runs = plan(args.sizes, args.formats, args.csv_max_lines)
@@ -1004,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path.write_text(
         json.dumps({"commands": commands, "results": [asdict(r) for r in merged]}, indent=1)
     )
-    write_page(out, merged, commands, args)
+    write_page(out, merged, args)
     print(f"[bench] wrote {out}", flush=True)
     return 0 if all(r.build_status == "ok" for r in results) else 1
 
