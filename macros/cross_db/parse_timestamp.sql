@@ -1,6 +1,8 @@
 {#- Parses text into a local timestamp by trying each strptime format in order;
     null when none matches. Formats with an offset (%z) yield an instant, which
-    is converted to the shop's local time zone var('shop_timezone'). -#}
+    is converted to the shop's local time zone var('shop_timezone'); values
+    matched by a format without an offset are local times already and are kept
+    as they are. -#}
 {% macro parse_timestamp(text_expression, formats) -%}
     {{ return(adapter.dispatch('parse_timestamp', 'customer_segmentation')(text_expression, formats)) }}
 {%- endmacro %}
@@ -10,16 +12,54 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(text_expression, formats) -%}
-    {%- set quoted = [] -%}
-    {%- set ns = namespace(has_offset=false) -%}
+    {%- set with_offset = [] -%}
+    {%- set local = [] -%}
     {%- for format in formats -%}
-        {%- do quoted.append("'" ~ format ~ "'") -%}
-        {%- if '%z' in format or '%Z' in format -%}{%- set ns.has_offset = true -%}{%- endif -%}
+        {%- if '%z' in format or '%Z' in format -%}
+            {%- do with_offset.append(format) -%}
+        {%- else -%}
+            {%- do local.append(format) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- set parsed = "try_strptime(" ~ text_expression ~ ", [" ~ quoted | join(', ') ~ "])" -%}
-    {%- if ns.has_offset -%}
-        timezone('{{ var("shop_timezone") }}', {{ parsed }})
-    {%- else -%}
-        {{ parsed }}
+    {%- set parsed = [] -%}
+    {%- if with_offset -%}
+        {%- do parsed.append(local_time("try_strptime(" ~ text_expression
+            ~ ", [" ~ sql_string_list(with_offset) ~ "])")) -%}
     {%- endif -%}
+    {%- if local -%}
+        {%- do parsed.append("try_strptime(" ~ text_expression ~ ", [" ~ sql_string_list(local) ~ "])") -%}
+    {%- endif -%}
+    {%- if parsed | length == 1 -%}
+        {{ parsed[0] }}
+    {%- else -%}
+        coalesce({{ parsed | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The invoice timestamp of the source column `column`, whose warehouse type is
+    `data_type` (see source_column_types): a typed timestamp (Parquet, a table) is
+    used as it is, an instant converted to var('shop_timezone'); text is parsed with
+    var('raw_invoice_date_formats'). -#}
+{% macro invoice_timestamp(column, data_type) -%}
+    {%- set data_type = (data_type or 'varchar') | lower -%}
+    {%- if data_type.startswith('timestamp with time zone') or data_type == 'timestamptz' -%}
+        {{ local_time(adapter.quote(column)) }}
+    {%- elif data_type.startswith('timestamp') or data_type == 'date' or data_type.startswith('datetime') -%}
+        {{ dbt.cast(adapter.quote(column), 'timestamp') }}
+    {%- else -%}
+        {{ parse_timestamp(raw_text('invoice_date'), var('raw_invoice_date_formats')) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An instant (timestamp with time zone) as the local time of var('shop_timezone'). -#}
+{% macro local_time(instant_expression) -%}
+    {{ return(adapter.dispatch('local_time', 'customer_segmentation')(instant_expression)) }}
+{%- endmacro %}
+
+{% macro default__local_time(instant_expression) -%}
+    {{ exceptions.raise_compiler_error("local_time is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__local_time(instant_expression) -%}
+    timezone('{{ var("shop_timezone") }}', {{ instant_expression }})
 {%- endmacro %}

@@ -14,7 +14,8 @@ returns as (
         transaction_line_id,
         invoice_no,
         stock_code,
-        upper(stock_code) as product_key,
+        -- Without stock codes (an export that has none) all of a customer's goods are one product.
+        coalesce(upper(stock_code), '') as product_key,
         description,
         quantity,
         unit_price,
@@ -49,7 +50,7 @@ purchases as (
     inner join returned_products
         on
             classified.customer_id = returned_products.customer_id
-            and upper(classified.stock_code) = returned_products.product_key
+            and coalesce(upper(classified.stock_code), '') = returned_products.product_key
     where classified.line_status = 'clean'
 
 ),
@@ -69,19 +70,46 @@ purchased_before as (
 
 ),
 
-returned_before as (
+-- Returns of a product take back, in order, what was bought before them and not yet
+-- taken back by an earlier return's *matched* part: an unmatched return (goods bought
+-- before the data starts) uses up nothing. With P = quantity bought before a return and
+-- Q = quantity returned up to and including it, the cumulative matched quantity is
+-- M = Q + min(0, min over this and earlier returns of (P - Q)), which the recursion
+-- M(i) = min(M(i-1) + q(i), P(i)) unrolls to; the return matches M(i) - M(i-1).
+cumulative as (
 
     select
-        transaction_line_id,
-        coalesce(
-            sum(abs(quantity)) over (
+        returns.transaction_line_id,
+        returns.customer_id,
+        returns.product_key,
+        returns.invoiced_at,
+        abs(returns.quantity) as returned_quantity,
+        cast(coalesce(purchased_before.purchased_quantity_before, 0) as decimal(18, 3))
+            as purchased_quantity_before,
+        sum(abs(returns.quantity)) over returns_so_far as returned_quantity_so_far
+    from returns
+    left join purchased_before on returns.transaction_line_id = purchased_before.transaction_line_id
+    window returns_so_far as (
+        partition by returns.customer_id, returns.product_key
+        order by returns.invoiced_at, returns.transaction_line_id
+        rows between unbounded preceding and current row
+    )
+
+),
+
+matched_so_far as (
+
+    select
+        *,
+        returned_quantity_so_far + least(
+            0,
+            min(purchased_quantity_before - returned_quantity_so_far) over (
                 partition by customer_id, product_key
                 order by invoiced_at, transaction_line_id
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as returned_quantity_before
-    from returns
+                rows between unbounded preceding and current row
+            )
+        ) as matched_quantity_so_far
+    from cumulative
 
 ),
 
@@ -89,22 +117,20 @@ matched as (
 
     select
         returns.*,
-        abs(returns.quantity) as returned_quantity,
+        matched_so_far.returned_quantity,
         abs(returns.line_amount) as returned_amount,
-        cast(coalesce(purchased_before.purchased_quantity_before, 0) as decimal(18, 3))
-            as purchased_quantity_before,
-        returned_before.returned_quantity_before,
-        cast(greatest(
-            0,
-            least(
-                abs(returns.quantity),
-                coalesce(purchased_before.purchased_quantity_before, 0) - returned_before.returned_quantity_before
-            )
-        ) as decimal(18, 3)) as matched_quantity
+        matched_so_far.purchased_quantity_before,
+        cast(
+            matched_so_far.matched_quantity_so_far
+            - coalesce(lag(matched_so_far.matched_quantity_so_far) over (
+                partition by matched_so_far.customer_id, matched_so_far.product_key
+                order by matched_so_far.invoiced_at, matched_so_far.transaction_line_id
+            ), 0)
+            as decimal(18, 3)
+        ) as matched_quantity
 
     from returns
-    inner join returned_before on returns.transaction_line_id = returned_before.transaction_line_id
-    left join purchased_before on returns.transaction_line_id = purchased_before.transaction_line_id
+    inner join matched_so_far on returns.transaction_line_id = matched_so_far.transaction_line_id
 
 ),
 
@@ -127,7 +153,7 @@ final as (
         returned_amount,
         purchased_quantity_before,
         matched_quantity,
-        cast(matched_quantity * unit_price as decimal(18, 4)) as matched_amount,
+        cast(matched_quantity * unit_price as decimal(18, 6)) as matched_amount,
         case
             when matched_quantity = returned_quantity then 'matched'
             when matched_quantity > 0 then 'partially_matched'

@@ -13,7 +13,10 @@ staged as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select
+        as_of_date,
+        stray_dates_from
+    from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -93,6 +96,7 @@ with_context as (
     select
         staged.*,
         as_of.as_of_date,
+        as_of.stray_dates_from,
         coalesce(
             upper(left(staged.invoice_no, length('{{ var("cancellation_invoice_prefix") }}')))
             = upper('{{ var("cancellation_invoice_prefix") }}'),
@@ -116,8 +120,10 @@ flagged as (
         *,
         invoiced_at is null
         or invoice_date < cast('{{ var("earliest_valid_date") }}' as date) as is_unparseable_date,
-        quantity is null or unit_price is null as is_unparseable_number,
+        not has_numeric_values as is_unparseable_number,
+        not has_exact_values as is_unrepresentable_number,
         occurrence > 1 as is_exact_duplicate,
+        coalesce(invoice_date >= stray_dates_from, false) as is_stray_future_date,
         coalesce(invoice_date >= as_of_date, false) as is_after_as_of_date,
         coalesce(quantity < 0 and customer_id is null and unit_price = 0, false) as is_stock_adjustment,
         customer_id is null as is_missing_customer,
@@ -148,10 +154,13 @@ final as (
         price_raw,
         invoice_date_raw,
         as_of_date,
+        stray_dates_from,
         is_cancellation_invoice,
         is_unparseable_date,
         is_unparseable_number,
+        is_unrepresentable_number,
         is_exact_duplicate,
+        is_stray_future_date,
         is_after_as_of_date,
         is_stock_adjustment,
         is_missing_customer,

@@ -1,6 +1,16 @@
 {#- One row per raw line of the shop's export, renamed to canonical names and
     cast. Nothing is filtered here: classification happens downstream, and the
-    raw text of every value that can fail to parse is kept for the quarantine. -#}
+    raw text of every value that can fail to parse is kept for the quarantine.
+    Numbers are held in fixed decimal types (exact to the cent and beyond); a value
+    those types cannot hold exactly is marked, never rounded silently. -#}
+{%- set quantity_type = 'decimal(18, 3)' -%}
+{%- set price_type = 'decimal(18, 6)' -%}
+{%- set amount_type = 'decimal(18, 6)' -%}
+{#- Wide enough for any held quantity times any held price, and for the raw text. -#}
+{%- set exact_type = 'decimal(38, 9)' -%}
+{%- set date_column = var('raw_columns')['invoice_date'] -%}
+{%- set source_types = source_column_types(source('shop', 'transactions')) -%}
+-- depends_on: {{ ref('stg_shop__source_files') }}
 with
 
 -- The line id is the position in the export (see the macro for how DuckDB numbers it).
@@ -11,42 +21,59 @@ renamed as (
     select
         -- Position in the export: the key that tells exact copies apart.
         source_line_number as transaction_line_id,
-        trim({{ raw_column('invoice_no') }}) as invoice_no,
-        trim({{ raw_column('stock_code') }}) as stock_code,
+        {{ raw_text('invoice_no') }} as invoice_no,
+        {{ raw_text('stock_code') }} as stock_code,
         -- Trailing spaces are formatting, not content (they also differ between copies of a line).
-        nullif(trim({{ raw_column('description') }}), '') as description,
-        {{ raw_column('quantity') }} as quantity_raw,
-        {{ raw_column('unit_price') }} as price_raw,
+        {{ raw_text('description') }} as description,
+        {{ raw_text('quantity') }} as quantity_raw,
+        {{ raw_text('unit_price') }} as price_raw,
         {{ raw_column('invoice_date') }} as invoice_date_raw,
+        {{ invoice_timestamp(date_column, source_types.get(date_column | lower)) }} as invoiced_at,
         -- Exports that went through a spreadsheet write ids as floats: 12923.0.
-        nullif(regexp_replace(trim({{ raw_column('customer_id') }}), '\.0+$', ''), '') as customer_id,
-        nullif(trim({{ raw_column('country') }}), '') as country
+        regexp_replace({{ raw_text('customer_id') }}, '\.0+$', '') as customer_id,
+        {{ raw_text('country') }} as country
 
     from source
 
 ),
 
-typed as (
+numbers as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        try_cast(quantity_raw as decimal(18, 3)) as quantity,
-        {% if var('raw_price_is_line_total') -%}
-        try_cast(price_raw as decimal(18, 4)) / nullif(try_cast(quantity_raw as decimal(18, 3)), 0)
-        {%- else -%}
-        try_cast(price_raw as decimal(18, 4))
-        {%- endif %} as unit_price,
-        {{ parse_timestamp('trim(invoice_date_raw)', var('raw_invoice_date_formats')) }} as invoiced_at,
-        customer_id,
-        country,
-        quantity_raw,
-        price_raw,
-        invoice_date_raw
+        *,
+        -- A number is a finite decimal or float literal ('NaN' and 'inf' are not).
+        coalesce(isfinite(try_cast(quantity_raw as double)), false) as is_quantity_number,
+        coalesce(isfinite(try_cast(price_raw as double)), false) as is_price_number,
+        try_cast(quantity_raw as {{ quantity_type }}) as quantity,
+        try_cast(quantity_raw as {{ exact_type }}) as quantity_exact,
+        try_cast(price_raw as {{ exact_type }}) as price_exact
 
     from renamed
+
+),
+
+amounts as (
+
+    select
+        *,
+        {% if var('raw_price_is_line_total') -%}
+        -- The export holds the line total: it is the exact value; the unit price is derived.
+        try_cast(price_raw as {{ amount_type }}) as line_amount,
+        price_exact as line_amount_exact,
+        try_cast(price_exact / nullif(quantity, 0) as {{ price_type }}) as unit_price,
+        true as is_unit_price_exact
+        {%- else -%}
+        try_cast(price_raw as {{ price_type }}) as unit_price,
+        cast(quantity as {{ exact_type }})
+        * cast(try_cast(price_raw as {{ price_type }}) as {{ exact_type }}) as line_amount_exact,
+        try_cast(
+            cast(quantity as {{ exact_type }}) * cast(try_cast(price_raw as {{ price_type }}) as {{ exact_type }})
+            as {{ amount_type }}
+        ) as line_amount,
+        try_cast(price_raw as {{ price_type }}) = price_exact as is_unit_price_exact
+        {%- endif %}
+
+    from numbers
 
 ),
 
@@ -54,21 +81,32 @@ final as (
 
     select
         transaction_line_id,
-        invoice_no,
+        -- Without invoice numbers, a customer's lines at one timestamp are one order.
+        coalesce(
+            invoice_no,
+            'order ' || coalesce(customer_id, '') || ' ' || coalesce(cast(invoiced_at as {{ dbt.type_string() }}), '')
+        ) as invoice_no,
         stock_code,
         description,
         quantity,
-        cast(unit_price as decimal(18, 4)) as unit_price,
-        cast(quantity * unit_price as decimal(18, 4)) as line_amount,
+        unit_price,
+        line_amount,
         cast(invoiced_at as timestamp) as invoiced_at,
         cast(invoiced_at as date) as invoice_date,
         customer_id,
         country,
+        is_quantity_number and is_price_number as has_numeric_values,
+        coalesce(
+            quantity = quantity_exact
+            and is_unit_price_exact
+            and line_amount = line_amount_exact,
+            false
+        ) as has_exact_values,
         quantity_raw,
         price_raw,
         invoice_date_raw
 
-    from typed
+    from amounts
 
 )
 

@@ -1,0 +1,1 @@
+"""Python used by the dbt project's Python models: importable, tested by pytest."""

@@ -1,0 +1,155 @@
+{#- Checks every var before anything is built (on-run-start) and fails with one
+    message naming each bad var, its value and what is allowed. A var that is
+    wrong never reaches a model: `control_group_share: 1.5` would put every
+    customer in the control group, `rfm_bins: 3` has no segment rules. -#}
+{% macro validate_settings() -%}
+    {%- set problems = [] -%}
+    {%- set check = namespace() -%}
+
+    {#- ---- the export ---- -#}
+    {%- set columns = var('raw_columns') -%}
+    {%- set canonical = ['invoice_no', 'stock_code', 'description', 'quantity', 'invoice_date', 'unit_price', 'customer_id', 'country'] -%}
+    {%- if columns is not mapping -%}
+        {%- do problems.append(_setting_problem('raw_columns', columns, "a mapping of canonical column -> the export's column")) -%}
+    {%- else -%}
+        {%- for key in columns if key not in canonical -%}
+            {%- do problems.append('raw_columns.' ~ key ~ ': not a canonical column; the keys are ' ~ canonical | join(', ')) -%}
+        {%- endfor -%}
+        {%- for key in canonical -%}
+            {%- set value = columns.get(key) -%}
+            {%- if value is none and key not in optional_raw_columns() -%}
+                {%- do problems.append(_setting_problem('raw_columns.' ~ key, value, 'the name of a column of the export (required; only ' ~ optional_raw_columns() | join(', ') ~ ' may be null)')) -%}
+            {%- elif value is not none and (value is not string or value | trim == '') -%}
+                {%- do problems.append(_setting_problem('raw_columns.' ~ key, value, 'a column name (text) or null')) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set delimiter = var('raw_csv_delimiter') -%}
+    {%- if not (delimiter is string and (delimiter | length == 1 or delimiter == 'whitespace')) -%}
+        {%- do problems.append(_setting_problem('raw_csv_delimiter', delimiter, "one character (',', ';', '\\t', '|') or 'whitespace'")) -%}
+    {%- endif -%}
+    {%- if var('raw_csv_encoding') is not string -%}
+        {%- do problems.append(_setting_problem('raw_csv_encoding', var('raw_csv_encoding'), 'an encoding name such as utf-8, latin-1, cp1252, utf-16')) -%}
+    {%- endif -%}
+    {%- do _check_text_list(problems, 'raw_null_tokens', allow_empty=true) -%}
+    {%- do _check_text_list(problems, 'raw_invoice_date_formats') -%}
+    {%- do _check_text_list(problems, 'common_invoice_date_formats') -%}
+    {%- for format in (var('raw_invoice_date_formats') if var('raw_invoice_date_formats') is iterable else []) if format is string and '%' not in format -%}
+        {%- do problems.append(_setting_problem('raw_invoice_date_formats', format, 'strptime formats such as %m/%d/%Y %H:%M')) -%}
+    {%- endfor -%}
+    {%- if var('shop_timezone') is not string or var('shop_timezone') | trim == '' -%}
+        {%- do problems.append(_setting_problem('shop_timezone', var('shop_timezone'), 'a time zone name such as UTC or Europe/London')) -%}
+    {%- endif -%}
+    {%- do _check_boolean(problems, 'raw_price_is_line_total') -%}
+    {%- set prefix = var('cancellation_invoice_prefix') -%}
+    {%- if prefix is not string or prefix == '' -%}
+        {%- do problems.append(_setting_problem('cancellation_invoice_prefix', prefix, 'the non-empty text cancellation invoice numbers start with (an empty prefix would make every invoice a cancellation)')) -%}
+    {%- endif -%}
+
+    {#- ---- cleaning ---- -#}
+    {%- for name in ['as_of_date', 'earliest_valid_date'] -%}
+        {%- set value = var(name) -%}
+        {%- if not (value is none and name == 'as_of_date') and not (value is string and modules.re.match('^(19|20|21)\\d\\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', value)) -%}
+            {%- do problems.append(_setting_problem(name, value, 'a date written YYYY-MM-DD' ~ (' or null (the day after the last dated line)' if name == 'as_of_date' else ''))) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do _check_number(problems, 'max_unusable_date_share', 0, 1) -%}
+    {%- do _check_integer(problems, 'stray_date_gap_days', 1) -%}
+    {%- do _check_number(problems, 'stray_date_max_share', 0, 0.5) -%}
+    {%- if var('outlier_method') not in ['iqr', 'cap'] -%}
+        {%- do problems.append(_setting_problem('outlier_method', var('outlier_method'), 'iqr or cap')) -%}
+    {%- endif -%}
+    {%- do _check_number(problems, 'outlier_iqr_multiplier', 0, none, strict_minimum=true) -%}
+    {%- do _check_number(problems, 'outlier_quantity_cap', 0, none, strict_minimum=true) -%}
+    {%- do _check_number(problems, 'outlier_line_value_cap', 0, none, strict_minimum=true) -%}
+    {%- set precedence = var('cleaning_rule_precedence') -%}
+    {%- if precedence is string or precedence is not iterable or (precedence | list | last) != 'valid_purchase'
+        or (precedence | unique | list | length) != (precedence | list | length) -%}
+        {%- do problems.append(_setting_problem('cleaning_rule_precedence', precedence, 'a list of the reason codes in seeds/cleaning_rules.csv, each once, ending with valid_purchase')) -%}
+    {%- endif -%}
+
+    {#- ---- RFM ---- -#}
+    {#- Segment rules exist for these bin counts (seeds/rfm_segment_rules.csv, checked by a test). -#}
+    {%- if var('rfm_bins') not in [4, 5] or var('rfm_bins') is sameas true -%}
+        {%- do problems.append(_setting_problem('rfm_bins', var('rfm_bins'), '4 or 5: seeds/rfm_segment_rules.csv has segment rules for those (add rules for every R x FM cell to allow another)')) -%}
+    {%- endif -%}
+    {%- do _check_number(problems, 'high_returner_threshold', 0, 1, strict_minimum=true) -%}
+
+    {#- ---- clustering ---- -#}
+    {#- Clusters get one business name each: seeds/cluster_names.csv has this many. -#}
+    {%- set named_clusters = 8 -%}
+    {%- do _check_integer(problems, 'kmeans_k_min', 2, named_clusters) -%}
+    {%- do _check_integer(problems, 'kmeans_k_max', 2, named_clusters) -%}
+    {%- if var('kmeans_k_min') is number and var('kmeans_k_max') is number and var('kmeans_k_min') > var('kmeans_k_max') -%}
+        {%- do problems.append(_setting_problem('kmeans_k_max', var('kmeans_k_max'), 'at least kmeans_k_min (' ~ var('kmeans_k_min') ~ ')')) -%}
+    {%- endif -%}
+    {%- if var('kmeans_k') is not none -%}
+        {%- do _check_integer(problems, 'kmeans_k', 2, named_clusters, ' (or null to choose k); seeds/cluster_names.csv names ' ~ named_clusters ~ ' clusters') -%}
+    {%- endif -%}
+    {%- do _check_number(problems, 'kmeans_min_cluster_share', 0, 0.5) -%}
+    {%- do _check_boolean(problems, 'kmeans_use_return_rate') -%}
+    {%- if var('kmeans_scaler') not in ['standard', 'minmax'] -%}
+        {%- do problems.append(_setting_problem('kmeans_scaler', var('kmeans_scaler'), 'standard or minmax')) -%}
+    {%- endif -%}
+    {%- do _check_integer(problems, 'kmeans_fit_sample_size', 100) -%}
+    {%- do _check_integer(problems, 'kmeans_silhouette_sample_size', 100) -%}
+    {%- do _check_integer(problems, 'kmeans_random_state', 0) -%}
+    {%- do _check_integer(problems, 'kmeans_n_init', 1) -%}
+    {%- do _check_integer(problems, 'kmeans_threads', 1) -%}
+
+    {#- ---- analyses and campaigns ---- -#}
+    {%- if var('analysis_top_n') is not none -%}
+        {%- do _check_integer(problems, 'analysis_top_n', 1, none, ' (or null for every row)') -%}
+    {%- endif -%}
+    {%- do _check_number(problems, 'control_group_share', 0, 1, strict_maximum=true, note=' (a share of 1 would leave nobody to contact)') -%}
+    {%- if var('control_group_salt') is not string or var('control_group_salt') == '' -%}
+        {%- do problems.append(_setting_problem('control_group_salt', var('control_group_salt'), 'non-empty text')) -%}
+    {%- endif -%}
+
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid settings (vars in dbt_project.yml or --vars); nothing was built:\n- " ~ problems | join('\n- ')
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro _setting_problem(name, value, allowed) -%}
+    {{ return(name ~ ": " ~ (value | tojson if value is not string else "'" ~ value ~ "'") ~ " is not allowed; expected " ~ allowed) }}
+{%- endmacro %}
+
+{% macro _check_number(problems, name, minimum, maximum, strict_minimum=false, strict_maximum=false, note='') -%}
+    {%- set value = var(name) -%}
+    {%- set ok = value is number and value is not sameas true and value is not sameas false
+        and (minimum is none or (value > minimum if strict_minimum else value >= minimum))
+        and (maximum is none or (value < maximum if strict_maximum else value <= maximum)) -%}
+    {%- if not ok -%}
+        {%- set low = ('' if minimum is none else ('above ' if strict_minimum else 'at least ') ~ minimum) -%}
+        {%- set high = ('' if maximum is none else ('below ' if strict_maximum else 'at most ') ~ maximum) -%}
+        {%- do problems.append(_setting_problem(name, value, 'a number ' ~ [low, high] | select | join(' and ') ~ note)) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _check_integer(problems, name, minimum, maximum=none, note='') -%}
+    {%- set value = var(name) -%}
+    {%- set ok = value is integer and value is not sameas true and value is not sameas false
+        and value >= minimum and (maximum is none or value <= maximum) -%}
+    {%- if not ok -%}
+        {%- do problems.append(_setting_problem(name, value, 'a whole number from ' ~ minimum ~ (' to ' ~ maximum if maximum is not none else ' up') ~ note)) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _check_boolean(problems, name) -%}
+    {%- set value = var(name) -%}
+    {%- if value is not sameas true and value is not sameas false -%}
+        {%- do problems.append(_setting_problem(name, value, 'true or false')) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _check_text_list(problems, name, allow_empty=false) -%}
+    {%- set value = var(name) -%}
+    {%- if value is string or value is mapping or value is not iterable
+        or (not allow_empty and value | length == 0) or (value | reject('string') | list | length) > 0 -%}
+        {%- do problems.append(_setting_problem(name, value, 'a list of text values' ~ ('' if allow_empty else ', not empty'))) -%}
+    {%- endif -%}
+{%- endmacro %}
