@@ -104,7 +104,8 @@ def decoded_chunks(chunks: Iterator[bytes], encoding: str, path: str) -> Iterato
     try:
         yield decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
-        raise SourceError(f"{path} ends inside a character: not {encoding}; {ENCODING_HINT}") from error
+        message = f"{path} ends inside a character: not {encoding}; {ENCODING_HINT}"
+        raise SourceError(message) from error
 
 
 # A quoted field longer than this is taken for a quote that is never closed.
@@ -241,7 +242,7 @@ def audit_csv(
         return audit
     counter = RecordCounter(b"" if delimiter == WHITESPACE else delimiter.encode())
     first_line = None
-    output = open(copy_to, "w", encoding="utf-8", newline="") if copy_to else None
+    output = open(copy_to, "w", encoding="utf-8", newline="") if copy_to else None  # noqa: SIM115
     try:
         texts = decoded_chunks(read_chunks(path), encoding, path)
         if output is not None:
@@ -279,8 +280,6 @@ def audit_csv(
             f"fields ({shown}): a value holds the delimiter {delimiter!r} without quotes, a "
             "quote is not closed, or the delimiter is wrong (var raw_csv_delimiter)"
         )
-    if audit.records == 0 and not audit.problems:
-        audit.problems.append("the file has a header but no lines")
     return audit
 
 
@@ -331,7 +330,8 @@ def audit_source(
     try:
         codecs.lookup(encoding)
     except LookupError as error:
-        raise SourceError(f"raw_csv_encoding {encoding!r} is not an encoding Python knows") from error
+        message = f"raw_csv_encoding {encoding!r} is not an encoding Python knows"
+        raise SourceError(message) from error
     copy = needs_copy(encoding, delimiter)
     if copy:
         os.makedirs(copy_directory, exist_ok=True)

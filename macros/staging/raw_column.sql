@@ -6,7 +6,10 @@
 {% macro raw_column(canonical_name) -%}
     {%- set mapping = var('raw_columns') -%}
     {%- set column = mapping.get(canonical_name) -%}
-    {%- if column is none -%}
+    {%- if column is none and canonical_name not in optional_raw_columns() -%}
+        {{ exceptions.raise_compiler_error("var('raw_columns') must name the export's column for '"
+            ~ canonical_name ~ "' (only " ~ optional_raw_columns() | join(', ') ~ " may be null)") }}
+    {%- elif column is none -%}
         cast(null as {{ dbt.type_string() }})
     {%- else -%}
         cast({{ adapter.quote(column) }} as {{ dbt.type_string() }})

@@ -46,7 +46,8 @@ def model(dbt, session):
             (audit.path, audit.file_format, audit.size_bytes, audit.columns, audit.records)
             for audit in audits
         ]
-    frame = pd.DataFrame(rows, columns=["file_path", "file_format", "size_bytes", "columns", "records"])
+    columns = ["file_path", "file_format", "size_bytes", "columns", "records"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame.insert(0, "file_number", range(1, len(frame) + 1))
     frame["column_names"] = frame.pop("columns").map(", ".join)
     return frame.astype({"size_bytes": "Int64", "records": "int64"})

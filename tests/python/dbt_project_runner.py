@@ -63,7 +63,9 @@ def run_dbt(
     vars: dict | None = None,
     check: bool = True,
     project: Path = ROOT,
+    env: dict | None = None,
 ):
+    """dbt with its own target, logs and warehouse in `directory`; `env` adds variables."""
     directory.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -71,6 +73,7 @@ def run_dbt(
         "SEGMENTATION_DUCKDB_PATH": str(directory / "warehouse.duckdb"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(env or {}),
     }
     command = [
         str(DBT),
