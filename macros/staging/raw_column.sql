@@ -6,7 +6,9 @@
 {% macro raw_column(canonical_name) -%}
     {%- set mapping = var('raw_columns') -%}
     {%- set column = mapping.get(canonical_name) -%}
-    {%- if column is none and canonical_name not in optional_raw_columns() -%}
+    {#- Only when running: while dbt parses, validate_settings (on-run-start) has not yet had
+        its say, and it names every bad var at once. -#}
+    {%- if column is none and canonical_name not in optional_raw_columns() and execute -%}
         {{ exceptions.raise_compiler_error("var('raw_columns') must name the export's column for '"
             ~ canonical_name ~ "' (only " ~ optional_raw_columns() | join(', ') ~ " may be null)") }}
     {%- elif column is none -%}

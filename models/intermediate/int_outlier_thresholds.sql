@@ -41,7 +41,8 @@ final as (
         {% elif var('outlier_method') == 'cap' %}
             cast({{ var('outlier_quantity_cap') }} as double) as quantity_threshold,
             cast({{ var('outlier_line_value_cap') }} as double) as line_amount_threshold
-        {% else %}
+        {% elif execute %}
+        {#- Unreachable after validate_settings (on-run-start); kept for `dbt compile`. -#}
         {{ exceptions.raise_compiler_error("var outlier_method must be 'iqr' or 'cap', got '" ~ var('outlier_method') ~ "'") }}
         {% endif %}
 

@@ -597,6 +597,7 @@ def test_more_than_the_allowed_share_of_bad_dates_fails_with_the_share(on_defaul
                 "rfm_bins": 3,
                 "kmeans_k": 100,
                 "raw_csv_delimiter": ";;",
+                "outlier_method": "median",
                 "as_of_date": "yesterday",
                 "kmeans_scaler": "robust",
                 "raw_columns": {
@@ -611,6 +612,7 @@ def test_more_than_the_allowed_share_of_bad_dates_fails_with_the_share(on_defaul
                 "rfm_bins: 3",
                 "kmeans_k: 100",
                 "raw_csv_delimiter: ';;'",
+                "outlier_method: 'median'",
                 "as_of_date: 'yesterday'",
                 "kmeans_scaler: 'robust'",
                 "raw_columns.customer_id: null",
