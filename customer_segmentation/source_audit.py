@@ -86,13 +86,15 @@ def read_chunks(path: str) -> Iterator[bytes]:
         ) from error
 
 
-def decoded_chunks(chunks: Iterator[bytes], encoding: str, path: str) -> Iterator[str]:
-    """Text of the chunks; a byte the encoding cannot decode raises SourceError with its offset."""
+def decoded_chunks(
+    chunks: Iterator[bytes], encoding: str, path: str
+) -> Iterator[tuple[bytes, str]]:
+    """Each chunk with its text; a byte the encoding cannot decode raises SourceError."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     for chunk in chunks:
         try:
-            yield decoder.decode(chunk)
+            yield chunk, decoder.decode(chunk)
         except UnicodeDecodeError as error:
             position = offset + error.start
             sample = chunk[max(0, error.start - 20) : error.start + 20]
@@ -102,7 +104,7 @@ def decoded_chunks(chunks: Iterator[bytes], encoding: str, path: str) -> Iterato
             ) from error
         offset += len(chunk)
     try:
-        yield decoder.decode(b"", final=True)
+        yield b"", decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
         message = f"{path} ends inside a character: not {encoding}; {ENCODING_HINT}"
         raise SourceError(message) from error
@@ -139,8 +141,15 @@ class RecordCounter:
         if not data:
             return
         buffer = np.frombuffer(data, dtype=np.uint8)
-        outside = np.cumsum(buffer == ord('"'), dtype=np.int64) % 2 == 0
-        breaks = np.flatnonzero((buffer == ord("\n")) & outside)
+        # Quotes are few: a position is outside quotes when an even number of them precede it.
+        quotes = np.flatnonzero(buffer == ord('"'))
+
+        def outside(positions: np.ndarray) -> np.ndarray:
+            if quotes.size == 0:
+                return positions
+            return positions[(np.searchsorted(quotes, positions) & 1) == 0]
+
+        breaks = outside(np.flatnonzero(buffer == ord("\n")))
         if breaks.size == 0:
             self._tail = data
             if len(data) > MAX_RECORD_BYTES or final:
@@ -152,7 +161,7 @@ class RecordCounter:
         lengths = breaks - starts
         lengths = lengths - ((lengths > 0) & (buffer[np.maximum(breaks - 1, 0)] == ord("\r")))
         if self.delimiter:
-            delimiters = np.flatnonzero((buffer == self.delimiter[0]) & outside)
+            delimiters = outside(np.flatnonzero(buffer == self.delimiter[0]))
             fields = np.diff(np.searchsorted(delimiters, np.concatenate(([0], breaks)))) + 1
         else:
             fields = np.ones(breaks.size, dtype=np.int64)
@@ -216,17 +225,17 @@ def delimiter_hint(header: str, delimiter: str) -> str:
     return ""
 
 
-def whitespace_to_csv(texts: Iterator[str], output) -> Iterator[str]:
+def whitespace_to_csv(chunks: Iterator[tuple[bytes, str]], output) -> Iterator[tuple[bytes, str]]:
     """Rewrites whitespace-aligned text as CSV (one field per run of non-blanks), passing it on."""
     import csv
 
     writer = csv.writer(output, lineterminator="\n")
     tail = ""
-    for text in texts:
+    for chunk, text in chunks:
         lines = (tail + text).split("\n")
         tail = lines.pop()
         writer.writerows(line.split() for line in lines if line.strip())
-        yield text
+        yield chunk, text
     if tail.strip():
         writer.writerow(tail.split())
 
@@ -244,15 +253,17 @@ def audit_csv(
     first_line = None
     output = open(copy_to, "w", encoding="utf-8", newline="") if copy_to else None  # noqa: SIM115
     try:
-        texts = decoded_chunks(read_chunks(path), encoding, path)
-        if output is not None:
-            texts = whitespace_to_csv(texts, output) if delimiter == WHITESPACE else texts
-        for text in texts:
+        chunks = decoded_chunks(read_chunks(path), encoding, path)
+        if output is not None and delimiter == WHITESPACE:
+            chunks = whitespace_to_csv(chunks, output)
+        # Counted on the bytes where delimiters and quotes are single bytes as in ASCII.
+        as_bytes = encoding.lower().replace("_", "-") in {"utf-8", "utf8", "latin-1", "cp1252"}
+        for chunk, text in chunks:
             if first_line is None:
-                first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+                first_line = text[:65536].lstrip("\ufeff").split("\n", 1)[0]
             if output is not None and delimiter != WHITESPACE:
                 output.write(text)
-            counter.feed(text.encode("utf-8"))
+            counter.feed(chunk if as_bytes else text.encode("utf-8"))
         counter.feed(b"", final=True)
     except SourceError as error:
         audit.problems.append(str(error))
