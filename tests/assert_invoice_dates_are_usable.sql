@@ -9,10 +9,11 @@
 {%- set formats = var('raw_invoice_date_formats') -%}
 {%- set earliest = "cast('" ~ var('earliest_valid_date') ~ "' as date)" -%}
 {%- set swapped = [] -%}
-{%- for format in formats if '%m' in format and '%d' in format -%}
-    {%- do swapped.append(format | replace('%m', '%_M_') | replace('%d', '%m') | replace('%_M_', '%d')) -%}
-{%- endfor -%}
+{%- for format in formats if '%m' in format and '%d' in format -%}{%- do swapped.append(format | replace('%m', '%_M_') | replace('%d', '%m') | replace('%_M_', '%d')) -%}{%- endfor -%}
+{#- Lines the format suggestion is tried on: plenty to rank a few formats. -#}
 {%- set sample_size = 10000 -%}
+{%- set swapped_lines = "(select count(*) from unusable where not is_parsed and "
+    ~ parse_timestamp('trim(invoice_date_raw)', swapped) ~ " >= " ~ earliest ~ ")" if swapped else "0" -%}
 {%- set check -%}
 with
 
@@ -49,15 +50,7 @@ summary as (
         (select count(*) from lines) as total_lines,
         (select count(*) from unusable) as unusable_lines,
         (select count(*) from unusable where is_parsed) as too_early_lines,
-        {% if swapped -%}
-        (
-            select count(*) from unusable
-            where not is_parsed
-                and {{ parse_timestamp('trim(invoice_date_raw)', swapped) }} >= {{ earliest }}
-        )
-        {%- else -%}
-        0
-        {%- endif %} as swapped_lines,
+        {{ swapped_lines }} as swapped_lines,
         (select string_agg(distinct invoice_date_raw, ''' | ''') from (select * from sample limit 5)) as examples,
         (select count(*) from sample) as sampled_lines
 

@@ -17,14 +17,26 @@ daily as (
 
 ),
 
+with_previous as (
+
+    select
+        invoice_date,
+        lines,
+        lag(invoice_date) over (order by invoice_date) as previous_date
+    from daily
+
+),
+
 gaps as (
 
     select
         invoice_date,
-        {{ dbt.datediff('lag(invoice_date) over (order by invoice_date)', 'invoice_date', 'day') }} as days_since_previous,
-        sum(lines) over (order by invoice_date desc rows between unbounded preceding and current row) as lines_from_here,
+        {{ dbt.datediff('previous_date', 'invoice_date', 'day') }} as days_since_previous,  -- noqa: LT05
+        sum(lines) over (
+            order by invoice_date desc rows between unbounded preceding and current row
+        ) as lines_from_here,
         sum(lines) over () as dated_lines
-    from daily
+    from with_previous
 
 ),
 

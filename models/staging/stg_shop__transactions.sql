@@ -46,9 +46,28 @@ numbers as (
         coalesce(isfinite(try_cast(price_raw as double)), false) as is_price_number,
         try_cast(quantity_raw as {{ quantity_type }}) as quantity,
         try_cast(quantity_raw as {{ exact_type }}) as quantity_exact,
+        try_cast(price_raw as {{ price_type }}) as price_held,
         try_cast(price_raw as {{ exact_type }}) as price_exact
 
     from renamed
+
+),
+
+exact_amounts as (
+
+    select
+        *,
+        {% if var('raw_price_is_line_total') %}
+        -- The export holds the line total: it is the exact value; the unit price is derived.
+        price_exact as line_amount_exact,
+        try_cast(price_exact / nullif(quantity, 0) as {{ price_type }}) as unit_price,
+        true as is_unit_price_exact
+        {% else %}
+        cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }}) as line_amount_exact,
+        price_held as unit_price,
+        price_held = price_exact as is_unit_price_exact
+        {% endif %}
+    from numbers
 
 ),
 
@@ -56,24 +75,8 @@ amounts as (
 
     select
         *,
-        {% if var('raw_price_is_line_total') -%}
-        -- The export holds the line total: it is the exact value; the unit price is derived.
-        try_cast(price_raw as {{ amount_type }}) as line_amount,
-        price_exact as line_amount_exact,
-        try_cast(price_exact / nullif(quantity, 0) as {{ price_type }}) as unit_price,
-        true as is_unit_price_exact
-        {%- else -%}
-        try_cast(price_raw as {{ price_type }}) as unit_price,
-        cast(quantity as {{ exact_type }})
-        * cast(try_cast(price_raw as {{ price_type }}) as {{ exact_type }}) as line_amount_exact,
-        try_cast(
-            cast(quantity as {{ exact_type }}) * cast(try_cast(price_raw as {{ price_type }}) as {{ exact_type }})
-            as {{ amount_type }}
-        ) as line_amount,
-        try_cast(price_raw as {{ price_type }}) = price_exact as is_unit_price_exact
-        {%- endif %}
-
-    from numbers
+        try_cast(line_amount_exact as {{ amount_type }}) as line_amount
+    from exact_amounts
 
 ),
 

@@ -24,18 +24,10 @@ import pytest
 from dbt_project_runner import ROOT, Warehouse, build, run_dbt
 
 from customer_segmentation import source_audit
+from scripts import generate_transactions
 
 DEMO = ROOT / "data" / "demo" / "online_retail_demo.csv.gz"
-UCI = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
+UCI = list(generate_transactions.COLUMNS)
 NULL_TOKENS = ["NULL", "null", "NaN", "nan", "None", "N/A", "#N/A"]
 
 
