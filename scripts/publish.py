@@ -259,15 +259,22 @@ def swap_link(link: Path, target: Path) -> None:
     os.replace(temporary, link)
 
 
+def unpublished(store: Store) -> list[Path]:
+    """Publication directories newer than the published one: builds killed between their
+    rename and their link swap (build ids sort by time). Only safe under the build lock."""
+    current = store.current()
+    if current is None or not store.publications.is_dir():
+        return []
+    return sorted(p for p in store.publications.iterdir() if p.is_dir() and p.name > current.name)
+
+
 def cleanup(store: Store, keep: int) -> list[Path]:
-    """Deletes publications beyond the newest `keep` (never the current one) and any newer
-    than the current one (a build killed between renaming and linking)."""
+    """Deletes publications beyond the newest `keep`, never the published one."""
     current = store.current()
     if current is None or not store.publications.is_dir():
         return []
     names = sorted(p.name for p in store.publications.iterdir() if p.is_dir())
-    older = [name for name in names if name <= current.name]
-    kept = set(older[-max(keep, 1) :]) | {current.name}
+    kept = set(names[-max(keep, 1) :]) | {current.name}
     removed = []
     for name in names:
         if name not in kept:
@@ -282,6 +289,9 @@ def publish(store: Store, dbt_args: list[str], keep: int = DEFAULT_KEEP) -> dict
         if store.building.exists():
             say(f"removing {store.building}, left by a build that did not finish")
             shutil.rmtree(store.building)
+        for orphan in unpublished(store):
+            say(f"removing {orphan}, built but never published (killed before its link swap)")
+            shutil.rmtree(orphan)
         build_id = new_build_id()
         store.building.mkdir(parents=True)
         database = store.building / store.published.name
