@@ -72,7 +72,15 @@ gates: $(STAMP)
 clean:
 	rm -rf target logs dbt_packages warehouse segmentation.duckdb segmentation_parquet
 
-# Writes reports/segmentation_report.html from the built warehouse.
+# The Streamlit dashboard on http://127.0.0.1:$(DASHBOARD_PORT), over the Parquet export
+# of the published warehouse (read-only; builds may run meanwhile).
+DASHBOARD_PORT ?= 8501
+DASHBOARD_FLAGS = --server.address 127.0.0.1 --server.headless true \
+  --browser.gatherUsageStats false --client.toolbarMode viewer
+dashboard: $(STAMP)
+	$(BIN)/streamlit run scripts/dashboard.py --server.port $(DASHBOARD_PORT) $(DASHBOARD_FLAGS)
+
+# Writes reports/segmentation_report.html from the published warehouse.
 report: $(STAMP)
 	$(BIN)/python -m scripts.report
 

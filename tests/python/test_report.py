@@ -291,17 +291,17 @@ def test_rule_labels_are_plain_text_cut_at_a_word():
 
 
 @pytest.fixture(scope="module")
-def demo_report(demo_warehouse, tmp_path_factory) -> dict:
+def demo_report(published_demo, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("report") / "nested" / "segmentation_report.html"
     # Another reader holds the file open throughout: a report that opened it read-write
     # would fail on DuckDB's lock.
-    with duckdb.connect(str(demo_warehouse.path), read_only=True) as reader:
+    with duckdb.connect(str(published_demo), read_only=True) as reader:
         as_of = reader.sql("select as_of_date from segmentation_settings").fetchone()[0]
         customers = reader.sql("select count(*) from customers").fetchone()[0]
         started = time.monotonic()
         result = subprocess.run(
             [sys.executable, "-m", "scripts.report"]
-            + ["--database", str(demo_warehouse.path), "--out", str(out)],
+            + ["--database", str(published_demo), "--out", str(out)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -315,7 +315,7 @@ def demo_report(demo_warehouse, tmp_path_factory) -> dict:
         "as_of": str(as_of),
         "customers": customers,
         "stdout": result.stdout,
-        "database": demo_warehouse.path,
+        "database": published_demo,
     }
 
 
