@@ -1470,8 +1470,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = read_warehouse(database)
     except duckdb.Error as error:
-        # Typically a running `dbt build` holding the write lock.
-        print(f"error: cannot read {database}: {error}", file=sys.stderr)
+        # Typically a `dbt build` run by hand on this very file (holding the write lock):
+        # `make build` publishes a new file instead and never locks the published one.
+        print(
+            f"error: cannot read {database}: {error}; if a `dbt build` writes this file, point "
+            "--database (or SEGMENTATION_DUCKDB_PATH) at the warehouse `make build` published",
+            file=sys.stderr,
+        )
         return 2
     page = build_report(data, database, dt.datetime.now(dt.UTC))
 
