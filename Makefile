@@ -12,10 +12,13 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv browser lock demo-data docs report bench lint clean
+.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard
 
+# Builds into a new file, runs every test there, exports the marts to Parquet and only
+# then publishes (scripts/publish.py): readers of segmentation.duckdb never see half a
+# build. Extra dbt arguments: make build DBT_ARGS="--vars '{as_of_date: 2011-12-01}'"
 build: $(STAMP)
-	$(BIN)/dbt build
+	$(BIN)/python -m scripts.publish -- $(DBT_ARGS)
 	$(BIN)/python -m scripts.summary
 
 test: $(STAMP) browser
@@ -68,10 +71,19 @@ lint: $(STAMP)
 gates: $(STAMP)
 	$(BIN)/python -m scripts.quality_gates
 
+# Deletes the published warehouse too (the links and every publication).
 clean:
-	rm -rf target logs dbt_packages warehouse
+	rm -rf target logs dbt_packages warehouse segmentation.duckdb segmentation_parquet
 
-# Writes reports/segmentation_report.html from the built warehouse.
+# The Streamlit dashboard on http://127.0.0.1:$(DASHBOARD_PORT), over the Parquet export
+# of the published warehouse (read-only; builds may run meanwhile).
+DASHBOARD_PORT ?= 8501
+DASHBOARD_FLAGS = --server.address 127.0.0.1 --server.headless true \
+  --browser.gatherUsageStats false --client.toolbarMode viewer
+dashboard: $(STAMP)
+	$(BIN)/streamlit run scripts/dashboard.py --server.port $(DASHBOARD_PORT) $(DASHBOARD_FLAGS)
+
+# Writes reports/segmentation_report.html from the published warehouse.
 report: $(STAMP)
 	$(BIN)/python -m scripts.report
 

@@ -1,22 +1,27 @@
-"""The segmentation report: one self-contained HTML page of charts for marketing.
+"""The segmentation playbook: one self-contained HTML page for marketing.
 
     python -m scripts.report [--database PATH] [--out PATH]
 
-Reads the warehouse `dbt build` produced (the DuckDB file named by --database, else
-the environment variable SEGMENTATION_DUCKDB_PATH, else `segmentation.duckdb` in the
-current directory), read-only, and writes `reports/segmentation_report.html` (or
---out): a header with the headline numbers, then one section per chart:
+Reads the published warehouse (the DuckDB file named by --database, else the
+environment variable SEGMENTATION_DUCKDB_PATH, else `segmentation.duckdb` in the
+current directory), read-only and marts only, and writes
+`reports/segmentation_report.html` (or --out):
 
-1. distributions of recency, frequency and monetary value (`customers`);
-2. inertia (elbow) and silhouette by k, chosen k and elbow marked (`cluster_k_selection`);
-3. customers on the first two principal components, coloured by cluster (`customers`);
-4. customer share vs revenue share of RFM segments and clusters (`segment_summary`);
-5. the R x FM heat map of customer counts (`customers`);
-6. lines per cleaning rule, coloured by line status (`cleaning_summary`).
+1. headline numbers: customers, revenue, contactable customers, high returners;
+2. per RFM segment and per cluster: description, size, revenue share, median recency,
+   frequency and spend (in the currency of `segmentation_settings`), the recommended
+   action and the customers to contact outside the control group;
+3. segment sizes against revenue shares; who returns too much; the campaign list;
+4. segment sizes over time, once a `segment_history` mart exists (none yet: the section
+   says so);
+5. distributions of recency, frequency and spend, the R x FM heat map, and what happened
+   to the raw lines, each reason in its plain text from the cleaning rules;
+6. a collapsed appendix with the method: k selection (inertia, silhouette), the PCA map
+   of customers coloured by cluster, and the inputs.
 
 plotly.js is embedded once, so the file opens offline and can be mailed around.
-Every chart is built by a pure function (DataFrame in, figure out); a table that is
-missing or empty gives a chart saying "No data" instead of an error.
+Every chart and table is built by a pure function (DataFrame in, figure or HTML out); a
+table that is missing or empty gives a section saying "No data" instead of an error.
 """
 
 from __future__ import annotations
@@ -71,10 +76,17 @@ class TableQuery(NamedTuple):
     table: str
     columns: tuple[str, ...]
     order_by: str = ""
+    group_by: bool = False  # the last column is count(*) as that name, grouped by the rest
 
     def sql(self) -> str:
         # Money is DECIMAL in the marts; cast so the frames hold plain floats, whatever
         # the DuckDB-to-pandas conversion of DECIMAL does.
+        if self.group_by:
+            *keys, count = self.columns
+            return (
+                f"select {', '.join(keys)}, count(*) as {count} from {self.table}"
+                f" group by all order by all"
+            )
         selected = ", ".join(
             f"cast({c} as double) as {c}" if c in DOUBLE_COLUMNS else c for c in self.columns
         )
@@ -82,7 +94,14 @@ class TableQuery(NamedTuple):
         return f"select {selected} from {self.table}{order}"
 
 
-DOUBLE_COLUMNS = {"monetary", "revenue"}
+DOUBLE_COLUMNS = {
+    "monetary",
+    "net_monetary",
+    "revenue",
+    "median_monetary",
+    "matched_return_amount",
+    "amount",
+}
 QUERIES = {
     "customers": TableQuery(
         "customers",
@@ -97,6 +116,11 @@ QUERIES = {
             "rfm_segment",
             "cluster_id",
             "cluster_name",
+            "country",
+            "rfm_segment_description",
+            "return_rate",
+            "is_high_returner",
+            "matched_return_amount",
         ),
         "customer_id",
     ),
@@ -124,16 +148,50 @@ QUERIES = {
             "customer_share",
             "revenue",
             "revenue_share",
+            "median_recency_days",
+            "median_frequency",
+            "median_monetary",
+            "return_rate",
+            "recommended_action",
         ),
         "segment_type, segment_name",
     ),
+    "clusters": TableQuery(
+        "cluster_profiles",
+        ("cluster_id", "cluster_name", "description", "recommended_action"),
+        "cluster_id",
+    ),
+    "audience": TableQuery(
+        "campaign_audience",
+        ("rfm_segment", "cluster_name", "is_high_returner", "is_control_group", "customers"),
+        group_by=True,
+    ),
     "cleaning": TableQuery(
         "cleaning_summary",
-        ("line_status", "reason_code", "rule", "lines", "line_share", "precedence"),
+        ("line_status", "reason_code", "rule", "lines", "line_share", "amount", "precedence"),
         "precedence, reason_code",
     ),
-    "as_of": TableQuery("int_as_of_date", ("as_of_date", "is_configured")),
+    "settings": TableQuery(
+        "segmentation_settings",
+        (
+            "as_of_date",
+            "as_of_date_is_configured",
+            "last_transaction_date",
+            "currency",
+            "high_returner_threshold",
+            "control_group_share",
+        ),
+    ),
+    # Segment sizes per snapshot. No mart keeps history yet: when one named segment_history
+    # (one row per as_of_date, segment_type and segment_name) exists, the report draws it.
+    "history": TableQuery(
+        "segment_history",
+        ("as_of_date", "segment_type", "segment_name", "customers"),
+        "as_of_date, segment_type, segment_name",
+    ),
 }
+# Tables the report can do without: their section explains what is missing instead.
+OPTIONAL_TABLES = {"segment_history"}
 
 
 @dataclass
@@ -164,8 +222,9 @@ class Section:
     id: str
     title: str
     reading: str  # one sentence: what to read from the chart
-    figure: go.Figure
+    figure: go.Figure | None
     note: str = ""  # how the chart was drawn, in small print
+    body: str = ""  # HTML shown before the chart (the playbook tables)
 
 
 # ---------------------------------------------------------------- warehouse
@@ -188,7 +247,8 @@ def read_warehouse(path: Path) -> WarehouseData:
                 frames[name] = connection.sql(query.sql()).df()
             else:
                 frames[name] = pd.DataFrame(columns=list(query.columns))
-                missing.append(query.table)
+                if query.table not in OPTIONAL_TABLES:
+                    missing.append(query.table)
     return WarehouseData(frames, missing)
 
 
@@ -198,7 +258,8 @@ def read_warehouse(path: Path) -> WarehouseData:
 def headline_numbers(
     customers: pd.DataFrame, k_selection: pd.DataFrame, cleaning: pd.DataFrame, as_of: pd.DataFrame
 ) -> dict:
-    """Raw and clean line counts, customers, chosen k and the as-of date (None when unknown)."""
+    """Raw and clean line counts, customers, chosen k and the as-of date (None when unknown);
+    `as_of` is the settings row (`segmentation_settings`)."""
     lines = pd.to_numeric(cleaning["lines"], errors="coerce").fillna(0)
     status = cleaning["line_status"]
     chosen = k_selection.loc[k_selection["is_chosen"].astype(bool), "k"]
@@ -215,6 +276,10 @@ def headline_numbers(
         "customers": len(customers),
         "chosen_k": int(chosen.iloc[0]) if not chosen.empty else None,
         "as_of_date": pd.Timestamp(as_of_date).date() if as_of_date is not None else None,
+        "revenue": float(pd.to_numeric(customers["monetary"]).sum()),
+        "high_returners": int(customers["is_high_returner"].fillna(False).astype(bool).sum())
+        if "is_high_returner" in customers
+        else 0,
     }
 
 
@@ -334,6 +399,111 @@ def cluster_order(customers: pd.DataFrame) -> list[str]:
     """Cluster names in cluster id order, so colours follow the business order of clusters."""
     clusters = customers[["cluster_id", "cluster_name"]].dropna().drop_duplicates()
     return list(clusters.sort_values(["cluster_id", "cluster_name"])["cluster_name"])
+
+
+PLAYBOOK_COLUMNS = (
+    "segment_name",
+    "description",
+    "customers",
+    "customer_share",
+    "revenue_share",
+    "median_recency_days",
+    "median_frequency",
+    "median_monetary",
+    "recommended_action",
+    "contactable",
+)
+
+
+def contactable_counts(audience: pd.DataFrame, by: str) -> pd.Series:
+    """Customers in the campaign audience outside the control group, per `by` value."""
+    if audience.empty:
+        return pd.Series(dtype="int64")
+    reachable = audience[~audience["is_control_group"].astype(bool)]
+    return reachable.groupby(by)["customers"].sum().astype("int64")
+
+
+def playbook(
+    segments: pd.DataFrame,
+    segment_type: str,
+    descriptions: dict[str, str],
+    contactable: pd.Series,
+) -> pd.DataFrame:
+    """One row per segment of `segment_type` (rfm_segment or cluster), highest revenue first:
+    what it is, how big, what it is worth, how it buys, what to do and whom to contact."""
+    rows = segments[segments["segment_type"] == segment_type].copy()
+    if rows.empty:
+        return pd.DataFrame(columns=list(PLAYBOOK_COLUMNS))
+    rows["description"] = [descriptions.get(name) or "" for name in rows["segment_name"]]
+    rows["contactable"] = rows["segment_name"].map(contactable).fillna(0).astype("int64")
+    rows = rows.sort_values(["revenue_share", "segment_name"], ascending=[False, True])
+    return rows[list(PLAYBOOK_COLUMNS)].reset_index(drop=True)
+
+
+def rfm_descriptions(customers: pd.DataFrame) -> dict[str, str]:
+    pairs = customers[["rfm_segment", "rfm_segment_description"]].dropna().drop_duplicates()
+    return dict(zip(pairs["rfm_segment"], pairs["rfm_segment_description"]))
+
+
+def returns_overview(customers: pd.DataFrame, audience: pd.DataFrame) -> dict:
+    """High returners and the value returned (matched returns only, as in the return rate)."""
+    flags = customers["is_high_returner"].fillna(False).astype(bool)
+    gross = float(pd.to_numeric(customers["monetary"]).sum())
+    returned = float(pd.to_numeric(customers["matched_return_amount"]).fillna(0).sum())
+    in_audience = 0
+    if not audience.empty:
+        reachable = audience[
+            audience["is_high_returner"].fillna(False).astype(bool)
+            & ~audience["is_control_group"].astype(bool)
+        ]
+        in_audience = int(reachable["customers"].sum())
+    return {
+        "customers": len(customers),
+        "high_returners": int(flags.sum()),
+        "high_returner_share": float(flags.mean()) if len(customers) else 0.0,
+        "returned_value": returned,
+        "returned_share": returned / gross if gross else 0.0,
+        "high_returners_contactable": in_audience,
+    }
+
+
+def returns_by_segment(customers: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Per RFM segment: customers, high returners and the segment's return rate, most
+    high returners first."""
+    rows = segments[segments["segment_type"] == "rfm_segment"][
+        ["segment_name", "customers", "return_rate"]
+    ]
+    if rows.empty:
+        return pd.DataFrame(columns=["segment_name", "customers", "high_returners", "return_rate"])
+    flags = customers.assign(high=customers["is_high_returner"].fillna(False).astype(bool))
+    high = flags.groupby("rfm_segment")["high"].sum()
+    rows = rows.assign(high_returners=rows["segment_name"].map(high).fillna(0).astype("int64"))
+    rows = rows.sort_values(["high_returners", "segment_name"], ascending=[False, True])
+    return rows[["segment_name", "customers", "high_returners", "return_rate"]].reset_index(
+        drop=True
+    )
+
+
+def top_high_returners(customers: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    rows = customers[customers["is_high_returner"].fillna(False).astype(bool)]
+    columns = ["customer_id", "country", "rfm_segment", "monetary", "matched_return_amount"]
+    return (
+        rows.sort_values(["matched_return_amount", "customer_id"], ascending=[False, True])
+        .head(n)[columns + ["return_rate"]]
+        .reset_index(drop=True)
+    )
+
+
+def short_rule(rule: str, limit: int = 60) -> str:
+    """A rule's plain text cut to a chart label (the full text is in the hover and table)."""
+    text = (rule or "").strip().rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def money(value, currency: str, decimals: int = 2) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{currency} {value:,.{decimals}f}".strip()
 
 
 def describe_component(loadings: pd.Series, threshold: float = 0.4) -> str:
@@ -665,7 +835,10 @@ def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
     if cleaning.empty:
         return no_data_figure("the cleaning_summary table is empty")
     frame = cleaning.sort_values(["precedence", "reason_code"], kind="stable")
-    order = list(frame["reason_code"])
+    frame = frame.assign(
+        label=[short_rule(r) or c for r, c in zip(frame["rule"], frame["reason_code"])]
+    )
+    order = list(frame["label"])
     figure = go.Figure()
     statuses = list(STATUS_COLOURS) + sorted(set(frame["line_status"]) - set(STATUS_COLOURS))
     for status in statuses:
@@ -678,7 +851,7 @@ def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
         ]
         figure.add_trace(
             go.Bar(
-                y=rows["reason_code"],
+                y=rows["label"],
                 x=rows["lines"],
                 orientation="h",
                 name=status,
@@ -687,7 +860,7 @@ def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
                 textposition="outside",
                 cliponaxis=False,
                 customdata=rows[["rule"]],
-                hovertemplate="%{y}: %{x:,} lines<br>%{customdata[0]}<extra></extra>",
+                hovertemplate="%{customdata[0]}<br>%{x:,} lines<extra></extra>",
             )
         )
     top = float(pd.to_numeric(frame["lines"]).max() or 1)
@@ -697,27 +870,319 @@ def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
         figure,
         120 + 30 * len(order),
         legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom", "title": {"text": ""}},
-        margin={"l": 230, "r": 30, "t": 40, "b": 50},
+        margin={"l": 420, "r": 30, "t": 40, "b": 50},
     )
 
 
-def build_sections(data: WarehouseData) -> list[Section]:
-    customers = data.frames["customers"]
-    k_selection = data.frames["k_selection"]
+def history_figure(history: pd.DataFrame) -> go.Figure:
+    """Customers per RFM segment at each snapshot, once a history mart exists."""
+    rows = history[history["segment_type"] == "rfm_segment"] if not history.empty else history
+    if rows.empty or rows["as_of_date"].nunique() < 2:
+        return no_data_figure("no earlier snapshots are kept yet", height=160)
+    figure = go.Figure()
+    for name, group in rows.groupby("segment_name", sort=True):
+        figure.add_trace(
+            go.Scatter(x=group["as_of_date"], y=group["customers"], mode="lines+markers", name=name)
+        )
+    figure.update_yaxes(title_text="customers")
+    return _layout(figure, 420)
+
+
+def settings_of(data: WarehouseData) -> dict:
+    """The settings row as a dict; defaults when the table is missing (an old warehouse)."""
+    settings = data.frames["settings"]
+    if settings.empty:
+        return {"currency": "", "high_returner_threshold": None, "control_group_share": None}
+    return settings.iloc[0].to_dict()
+
+
+def _esc(value) -> str:
+    return html.escape(
+        "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    )
+
+
+def _number(value, decimals: int = 0) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{value:,.{decimals}f}"
+
+
+def playbook_html(rows: pd.DataFrame, kind: str, currency: str) -> str:
+    """One card per segment: description, the numbers, the action, who to contact."""
+    if rows.empty:
+        return '<p class="empty">No data: no customer is in a segment yet.</p>'
+    cards = []
+    for row in rows.itertuples(index=False):
+        facts = [
+            ("customers", "Customers", f"{row.customers:,}", f"{row.customer_share:.1%} of all"),
+            ("revenue_share", "Revenue share", f"{row.revenue_share:.1%}", "of all spend"),
+            (
+                "median_recency_days",
+                "Last order",
+                _number(row.median_recency_days),
+                "days ago (median)",
+            ),
+            (
+                "median_frequency",
+                "Orders",
+                _number(row.median_frequency, 1),
+                "per customer (median)",
+            ),
+            (
+                "median_monetary",
+                "Spend",
+                money(row.median_monetary, currency),
+                "per customer (median)",
+            ),
+            ("contactable", "Contactable", f"{row.contactable:,}", "outside the control group"),
+        ]
+        facts_html = "".join(
+            f'<div class="fact"><dt>{label}</dt><dd data-field="{field}">{_esc(value)}</dd>'
+            f'<div class="detail">{_esc(detail)}</div></div>'
+            for field, label, value, detail in facts
+        )
+        cards.append(
+            f'<article class="segment" data-kind="{kind}" data-segment="{_esc(row.segment_name)}">'
+            f"<h3>{_esc(row.segment_name)}</h3>"
+            f'<p class="description">{_esc(row.description)}</p>'
+            f'<dl class="facts">{facts_html}</dl>'
+            f'<p class="action"><strong>Do:</strong> '
+            f'<span data-field="recommended_action">{_esc(row.recommended_action)}</span></p>'
+            "</article>"
+        )
+    return f'<div class="playbook" id="playbook-{kind}">{"".join(cards)}</div>'
+
+
+def table_html(frame: pd.DataFrame, columns: list[tuple[str, str, object]], table_id: str) -> str:
+    """A plain table; `columns` are (column, header, formatter) triples."""
+    head = "".join(f"<th>{_esc(header)}</th>" for _, header, _ in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td data-field="{column}">{_esc(fmt(row[column]))}</td>' for column, _, fmt in columns
+        )
+        + "</tr>"
+        for _, row in frame.iterrows()
+    )
+    if frame.empty:
+        body = f'<tr><td colspan="{len(columns)}">No data</td></tr>'
+    return (
+        f'<table class="data" id="{table_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def returns_html(
+    overview: dict, by_segment: pd.DataFrame, top: pd.DataFrame, settings: dict, currency: str
+) -> str:
+    threshold = settings.get("high_returner_threshold")
+    rule = f"returned at least {threshold:.0%} of what they bought" if threshold else "return most"
+    cards = "".join(
+        [
+            _card(
+                "High returners",
+                f"{overview['high_returners']:,}",
+                f"{overview['high_returner_share']:.1%} of customers; {rule}",
+            ),
+            _card(
+                "Value returned",
+                money(overview["returned_value"], currency, 0),
+                f"{overview['returned_share']:.1%} of gross spend (returns matched to purchases)",
+            ),
+            _card(
+                "High returners in the campaign list",
+                f"{overview['high_returners_contactable']:,}",
+                "outside the control group: check offers before sending",
+            ),
+        ]
+    )
+    segment_table = table_html(
+        by_segment,
+        [
+            ("segment_name", "RFM segment", str),
+            ("customers", "Customers", "{:,}".format),
+            ("high_returners", "High returners", "{:,}".format),
+            ("return_rate", "Return rate", lambda v: "n/a" if pd.isna(v) else f"{v:.1%}"),
+        ],
+        "returns-by-segment",
+    )
+    top_table = table_html(
+        top,
+        [
+            ("customer_id", "Customer", str),
+            ("country", "Country", lambda v: "" if v is None or pd.isna(v) else str(v)),
+            ("rfm_segment", "RFM segment", str),
+            ("monetary", f"Bought ({currency})", "{:,.2f}".format),
+            ("matched_return_amount", f"Returned ({currency})", "{:,.2f}".format),
+            ("return_rate", "Return rate", "{:.1%}".format),
+        ],
+        "top-high-returners",
+    )
+    return (
+        f'<div class="headline" id="returns-cards">{cards}</div>'
+        f'<div class="two-columns"><div><h3>By RFM segment</h3>{segment_table}</div>'
+        f"<div><h3>The 10 largest returners</h3>{top_table}</div></div>"
+    )
+
+
+def campaign_html(audience: pd.DataFrame, settings: dict) -> str:
+    if audience.empty:
+        return '<p class="empty">No data: the campaign list is empty.</p>'
+    total = int(audience["customers"].sum())
+    control = int(audience.loc[audience["is_control_group"].astype(bool), "customers"].sum())
+    share = settings.get("control_group_share")
+    share_text = f"{share:.0%} of each segment" if share is not None else "a share of each segment"
+    cards = "".join(
+        [
+            _card("Campaign list", f"{total:,}", "every customer with a recommended action"),
+            _card("Contact", f"{total - control:,}", "outside the control group"),
+            _card(
+                "Control group",
+                f"{control:,}",
+                f"held out: {share_text}, the same on every rebuild",
+            ),
+        ]
+    )
+    return (
+        f'<div class="headline" id="campaign-cards">{cards}</div>'
+        "<p>Send each customer the action of their segment, leave the control group out, and "
+        "compare the two groups' purchases afterwards: the difference is what the campaign "
+        "earned. The list is the <code>campaign_audience</code> table of the warehouse, also "
+        "downloadable filtered by segment, cluster and country from the dashboard.</p>"
+    )
+
+
+def cleaning_table(cleaning: pd.DataFrame, currency: str) -> pd.DataFrame:
+    rows = cleaning[pd.to_numeric(cleaning["lines"]) > 0].sort_values("precedence")
+    return rows.assign(
+        status=rows["line_status"]
+        .map({"clean": "used", "returned": "return, netted", "quarantined": "set aside"})
+        .fillna(rows["line_status"])
+    )
+
+
+def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
+    """The playbook sections, and the method appendix (shown collapsed)."""
+    frames = data.frames
+    customers, segments, audience = frames["customers"], frames["segments"], frames["audience"]
+    k_selection = frames["k_selection"]
+    settings = settings_of(data)
+    currency = settings.get("currency") or ""
     projection = pca_projection(customers)
     k_note = ""
     if not k_selection.empty:
         k_note = f"Rule: {k_selection['selection_rule'].iloc[0]}."
         extra = k_selection["note"].iloc[0]
         k_note += f" {extra}." if isinstance(extra, str) and extra else ""
-    return [
+    clusters = frames["clusters"]
+    cluster_descriptions = dict(zip(clusters["cluster_name"], clusters["description"]))
+    rfm_rows = playbook(
+        segments,
+        "rfm_segment",
+        rfm_descriptions(customers),
+        contactable_counts(audience, "rfm_segment"),
+    )
+    cluster_rows = playbook(
+        segments, "cluster", cluster_descriptions, contactable_counts(audience, "cluster_name")
+    )
+    history = frames["history"]
+    money_note = f"Money in {currency}." if currency else ""
+    cleaning = frames["cleaning"]
+    main = [
+        Section(
+            "playbook-rfm",
+            "What to do with each RFM segment",
+            "Segments by recency, frequency and spend, the most valuable first: who they are, "
+            "what they are worth, and the action to take with the customers you can contact.",
+            None,
+            money_note,
+            playbook_html(rfm_rows, "rfm_segment", currency),
+        ),
+        Section(
+            "playbook-clusters",
+            "What to do with each customer cluster",
+            "Groups found by clustering the same three measures; they cut across the RFM segments "
+            "and suit broader programmes (service levels, paid-media exclusions).",
+            None,
+            money_note,
+            playbook_html(cluster_rows, "cluster", currency),
+        ),
+        Section(
+            "segments",
+            "Segment sizes and revenue shares",
+            "Segments whose green bar is longer than their grey bar bring more revenue than "
+            "their head count suggests; those are where retention spend pays off.",
+            segments_figure(segments),
+        ),
+        Section(
+            "returns",
+            "Who returns too much",
+            "High returners cost margin: keep them out of discount-led campaigns and look at what "
+            "they send back before offering more.",
+            None,
+            money_note,
+            returns_html(
+                returns_overview(customers, audience),
+                returns_by_segment(customers, segments),
+                top_high_returners(customers),
+                settings,
+                currency,
+            ),
+        ),
+        Section(
+            "campaign",
+            "The campaign list",
+            "Everyone with a purchase is on the list once, with their segment's action; a stable "
+            "control group measures what campaigns change.",
+            None,
+            "",
+            campaign_html(audience, settings),
+        ),
+        Section(
+            "history",
+            "Segment sizes over time",
+            "How many customers each segment held at each snapshot: a growing At Risk or "
+            "Hibernating segment is the earliest warning.",
+            history_figure(history),
+            "" if not history.empty else "Appears once the warehouse keeps earlier snapshots.",
+        ),
         Section(
             "distributions",
             "How recently, how often and how much customers buy",
             "Most customers sit in the first bars: few orders and modest spend; the long "
             "tails to the right are the customers worth protecting.",
             distributions_figure(customers),
+            money_note,
         ),
+        Section(
+            "rfm-heatmap",
+            "Recency against frequency and spend (R x FM)",
+            "Top right are recent, frequent, high spenders; bottom right are valuable customers "
+            "slipping away, the first candidates for a win-back campaign.",
+            rfm_heatmap_figure(rfm_heatmap_matrix(customers)),
+        ),
+        Section(
+            "cleaning",
+            "What happened to the raw lines",
+            "Only the green lines feed the segmentation; red lines were set aside for the "
+            "reason shown, amber lines are returns netted against purchases.",
+            cleaning_figure(cleaning),
+            "",
+            table_html(
+                cleaning_table(cleaning, currency),
+                [
+                    ("rule", "Reason", str),
+                    ("status", "What happened", str),
+                    ("lines", "Lines", "{:,}".format),
+                    ("line_share", "Share", "{:.1%}".format),
+                    ("amount", f"Value ({currency})", "{:,.2f}".format),
+                ],
+                "cleaning-table",
+            ),
+        ),
+    ]
+    appendix = [
         Section(
             "k-selection",
             "How many customer clusters",
@@ -734,28 +1199,8 @@ def build_sections(data: WarehouseData) -> list[Section]:
             projection_figure(projection, cluster_order(customers)),
             projection_note(projection),
         ),
-        Section(
-            "segments",
-            "Segment sizes and revenue shares",
-            "Segments whose green bar is longer than their grey bar bring more revenue than "
-            "their head count suggests; those are where retention spend pays off.",
-            segments_figure(data.frames["segments"]),
-        ),
-        Section(
-            "rfm-heatmap",
-            "Recency against frequency and spend (R x FM)",
-            "Top right are recent, frequent, high spenders; bottom right are valuable customers "
-            "slipping away, the first candidates for a win-back campaign.",
-            rfm_heatmap_figure(rfm_heatmap_matrix(customers)),
-        ),
-        Section(
-            "cleaning",
-            "What happened to the raw lines",
-            "Only the green lines feed the segmentation; red lines were set aside for the "
-            "reason shown, amber lines are returns netted against purchases.",
-            cleaning_figure(data.frames["cleaning"]),
-        ),
     ]
+    return main, appendix
 
 
 # ---------------------------------------------------------------- HTML
@@ -775,18 +1220,44 @@ header .subtitle { margin: 0 0 18px; color: var(--muted); font-size: 1.05rem; }
                letter-spacing: .05em; }
 .card .value { font-size: 1.7rem; font-weight: 650; }
 .card .detail { color: var(--muted); font-size: .85rem; }
-details.inputs { color: var(--muted); font-size: .85rem; }
-details.inputs dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
-                    margin: 8px 0 0; }
-details.inputs dt { font-weight: 600; }
-details.inputs dd { margin: 0; overflow-wrap: anywhere; }
 .warning { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 8px;
            padding: 8px 14px; margin: 0 0 14px; }
-section.chart { background: #fff; border: 1px solid var(--line); border-radius: 10px;
-                padding: 18px 22px 10px; margin: 22px 0 0; }
-section.chart h2 { margin: 0 0 4px; font-size: 1.3rem; }
-section.chart p.reading { margin: 0 0 6px; color: #374151; max-width: 80ch; }
-section.chart p.note { margin: 0 0 6px; color: var(--muted); font-size: .85rem; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 10px;
+          padding: 18px 22px 10px; margin: 22px 0 0; }
+section h2 { margin: 0 0 4px; font-size: 1.3rem; }
+section h3 { margin: 10px 0 6px; font-size: 1.05rem; }
+section p.reading { margin: 0 0 6px; color: #374151; max-width: 80ch; }
+section p.note { margin: 0 0 6px; color: var(--muted); font-size: .85rem; }
+.playbook { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr));
+            gap: 14px; margin: 12px 0 12px; }
+article.segment { border: 1px solid var(--line); border-left: 5px solid var(--accent);
+                  border-radius: 8px; padding: 10px 14px; }
+article.segment h3 { margin: 0 0 2px; }
+article.segment p.description { margin: 0 0 8px; color: #374151; }
+dl.facts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px 12px; margin: 0 0 8px; }
+dl.facts dt { color: var(--muted); font-size: .72rem; text-transform: uppercase;
+              letter-spacing: .04em; }
+dl.facts dd { margin: 0; font-size: 1.15rem; font-weight: 650; }
+dl.facts .detail { color: var(--muted); font-size: .75rem; }
+p.action { margin: 0 0 4px; background: #ecfdf5; border-radius: 6px; padding: 6px 10px; }
+table.data { border-collapse: collapse; width: 100%; font-size: .9rem; margin: 4px 0 12px; }
+table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 5px 8px;
+                               text-align: left; vertical-align: top; }
+table.data td[data-field="lines"], table.data td[data-field="amount"],
+table.data td[data-field="line_share"], table.data td[data-field="customers"],
+table.data td[data-field="high_returners"], table.data td[data-field="return_rate"],
+table.data td[data-field="monetary"], table.data td[data-field="matched_return_amount"]
+  { text-align: right; white-space: nowrap; }
+.two-columns { display: grid; grid-template-columns: 1fr 1.4fr; gap: 22px; }
+details.appendix { margin-top: 28px; }
+details.appendix > summary { cursor: pointer; font-size: 1.15rem; font-weight: 600;
+                             padding: 12px 16px; background: #fff; border: 1px solid var(--line);
+                             border-radius: 10px; }
+dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
+            color: var(--muted); font-size: .85rem; }
+dl.inputs dt { font-weight: 600; }
+dl.inputs dd { margin: 0; overflow-wrap: anywhere; }
+p.empty { color: var(--muted); }
 footer { margin-top: 28px; color: var(--muted); font-size: .8rem; }
 """
 
@@ -799,19 +1270,21 @@ def _card(label: str, value: str, detail: str = "") -> str:
     )
 
 
-def headline_html(numbers: dict) -> str:
+def headline_html(numbers: dict, contactable: int, currency: str) -> str:
     def count(value: int | None) -> str:
         return f"{value:,}" if value is not None else "n/a"
 
-    raw, clean = numbers["raw_lines"], numbers["clean_lines"]
-    clean_detail = f"{clean / raw:.0%} of raw lines" if raw else ""
-    set_aside = f"{numbers['returned_lines']:,} returns, {numbers['quarantined_lines']:,} set aside"
-    k = numbers["chosen_k"]
+    customers = numbers["customers"]
+    high = numbers["high_returners"]
     cards = [
-        _card("Raw lines", count(raw), set_aside if raw else ""),
-        _card("Clean purchase lines", count(clean), clean_detail),
-        _card("Customers", count(numbers["customers"]), "with a clean purchase"),
-        _card("Chosen k", count(k), "K-Means clusters" if k is not None else ""),
+        _card("Customers", count(customers), "with a clean purchase"),
+        _card("Revenue", money(numbers["revenue"], currency, 0), "gross, before returns"),
+        _card("Contactable", count(contactable), "campaign list outside the control group"),
+        _card(
+            "High returners",
+            count(high),
+            f"{high / customers:.1%} of customers" if customers else "",
+        ),
         _card("As-of date", str(numbers["as_of_date"] or "n/a"), "recency counted from here"),
     ]
     return f'<div class="headline" id="headline">{"".join(cards)}</div>'
@@ -832,22 +1305,42 @@ def figure_html(figure: go.Figure, div_id: str) -> str:
 
 def section_html(section: Section) -> str:
     note = f'<p class="note">{html.escape(section.note)}</p>\n' if section.note else ""
-    return (
-        f'<section class="chart" id="{section.id}">\n<h2>{html.escape(section.title)}</h2>\n'
-        f'<p class="reading">{html.escape(section.reading)}</p>\n{note}'
-        f"{figure_html(section.figure, f'{section.id}-graph')}\n</section>"
+    graph = (
+        f"{figure_html(section.figure, f'{section.id}-graph')}\n"
+        if section.figure is not None
+        else ""
     )
+    kind = "chart" if section.figure is not None else "table"
+    return (
+        f'<section class="{kind}" id="{section.id}">\n<h2>{html.escape(section.title)}</h2>\n'
+        f'<p class="reading">{html.escape(section.reading)}</p>\n{note}'
+        f"{section.body}{graph}</section>"
+    )
+
+
+# Plotly sizes a chart drawn inside a closed <details> to a default width: redraw the
+# appendix's charts at the page width when it opens.
+RESIZE_ON_OPEN = """
+document.querySelectorAll('details.appendix').forEach(function (details) {
+  details.addEventListener('toggle', function () {
+    if (details.open) {
+      details.querySelectorAll('.js-plotly-plot').forEach(function (g) { Plotly.Plots.resize(g); });
+    }
+  });
+});
+"""
 
 
 def render_page(
     sections: list[Section],
-    numbers: dict,
+    appendix: list[Section],
+    headline: str,
+    subtitle: str,
     inputs: dict[str, str],
     missing_tables: list[str],
     plotlyjs: str,
+    title_suffix: str = "",
 ) -> str:
-    as_of = numbers["as_of_date"]
-    subtitle = f"Snapshot as of {as_of}" if as_of else "No as-of date: the warehouse holds no data"
     warning = ""
     if missing_tables:
         warning = (
@@ -859,29 +1352,34 @@ def render_page(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in inputs.items()
     )
     body = "\n".join(section_html(section) for section in sections)
+    method = "\n".join(section_html(section) for section in appendix)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Customer segmentation report{f" - {as_of}" if as_of else ""}</title>
+<title>Customer segmentation playbook{title_suffix}</title>
 <style>{CSS}</style>
 <script type="text/javascript">{plotlyjs}</script>
 </head>
 <body>
 <main>
 <header>
-<h1>Customer segmentation report</h1>
+<h1>Customer segmentation playbook</h1>
 <p class="subtitle">{html.escape(subtitle)}</p>
 {warning}
-{headline_html(numbers)}
-<details class="inputs" open><summary>How this report was generated</summary><dl>{input_rows}</dl>
-</details>
+{headline}
 </header>
 {body}
-<footer>Generated by <code>make report</code> (scripts/report.py) from the dbt-built warehouse.
-</footer>
+<details class="appendix" id="method">
+<summary>Appendix: how the segments were made (clusters, k selection, map, inputs)</summary>
+{method}
+<section class="table" id="inputs"><h2>How this report was generated</h2>
+<dl class="inputs">{input_rows}</dl></section>
+</details>
+<footer>Generated by <code>make report</code> from the published warehouse.</footer>
 </main>
+<script type="text/javascript">{RESIZE_ON_OPEN}</script>
 </body>
 </html>
 """
@@ -891,31 +1389,56 @@ def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime)
     from plotly.offline import get_plotlyjs
 
     frames = data.frames
+    settings = settings_of(data)
+    currency = settings.get("currency") or ""
     numbers = headline_numbers(
-        frames["customers"], frames["k_selection"], frames["cleaning"], frames["as_of"]
+        frames["customers"], frames["k_selection"], frames["cleaning"], frames["settings"]
     )
-    sections = build_sections(data)
+    sections, appendix = build_sections(data)
     population = len(frames["customers"])
     modified = dt.datetime.fromtimestamp(database.stat().st_mtime, dt.UTC)
-    as_of = frames["as_of"]
     as_of_source = ""
-    if not as_of.empty:
+    if not frames["settings"].empty:
         as_of_source = (
-            "configured (var as_of_date)"
-            if bool(as_of["is_configured"].iloc[0])
+            "configured"
+            if bool(settings["as_of_date_is_configured"])
             else "the day after the last transaction"
         )
     inputs = {
-        "Warehouse": str(database.resolve()),
-        "Warehouse last built": modified.strftime("%Y-%m-%d %H:%M UTC"),
+        "Warehouse published": modified.strftime("%Y-%m-%d %H:%M UTC"),
         "Report generated": generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         "As-of date": f"{numbers['as_of_date'] or 'n/a'}"
         + (f", {as_of_source}" if as_of_source else ""),
+        "Currency": currency or "n/a",
+        "Lines": f"{numbers['raw_lines']:,} read, {numbers['clean_lines']:,} clean purchases, "
+        f"{numbers['returned_lines']:,} returns, {numbers['quarantined_lines']:,} set aside",
+        "Clusters": f"k = {numbers['chosen_k']}" if numbers["chosen_k"] else "n/a",
         "Map sample": f"{min(population, PCA_SAMPLE_SIZE):,} of {population:,} customers, "
         f"seed {PCA_RANDOM_STATE}; PCA of standardised log1p(recency, frequency, monetary)",
-        "Tables read": ", ".join(sorted({q.table for q in QUERIES.values()})),
+        "Tables read": ", ".join(
+            sorted(
+                q.table
+                for name, q in QUERIES.items()
+                if q.table not in data.missing_tables
+                and (q.table not in OPTIONAL_TABLES or not frames[name].empty)
+            )
+        ),
     }
-    return render_page(sections, numbers, inputs, data.missing_tables, get_plotlyjs())
+    contactable = int(contactable_counts(frames["audience"], "rfm_segment").sum())
+    as_of = numbers["as_of_date"]
+    subtitle = f"Snapshot as of {as_of}" if as_of else "No as-of date: the warehouse holds no data"
+    if as_of and currency:
+        subtitle += f" · money in {currency}"
+    return render_page(
+        sections,
+        appendix,
+        headline_html(numbers, contactable, currency),
+        subtitle,
+        inputs,
+        data.missing_tables,
+        get_plotlyjs(),
+        f" - {as_of}" if as_of else "",
+    )
 
 
 # ---------------------------------------------------------------- command line
@@ -947,8 +1470,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = read_warehouse(database)
     except duckdb.Error as error:
-        # Typically a running `dbt build` holding the write lock.
-        print(f"error: cannot read {database}: {error}", file=sys.stderr)
+        # Typically a `dbt build` run by hand on this very file (holding the write lock):
+        # `make build` publishes a new file instead and never locks the published one.
+        print(
+            f"error: cannot read {database}: {error}; if a `dbt build` writes this file, point "
+            "--database (or SEGMENTATION_DUCKDB_PATH) at the warehouse `make build` published",
+            file=sys.stderr,
+        )
         return 2
     page = build_report(data, database, dt.datetime.now(dt.UTC))
 

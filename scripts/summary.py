@@ -1,7 +1,7 @@
 """Prints what a build produced: lines read and where they went, customers, segments, clusters.
 
-Run after `dbt build` (the build command does): `python -m scripts.summary [--database PATH]`.
-The warehouse is opened read-only and closed before printing.
+Run after a build (`make build` does): `python -m scripts.summary [--database PATH]`.
+The published warehouse is opened read-only and closed before printing; only marts are read.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import duckdb
 DEFAULT_DATABASE = "segmentation.duckdb"
 
 QUERIES = {
-    "as_of": "select as_of_date, last_transaction_date from int_as_of_date",
+    "as_of": "select as_of_date, last_transaction_date, currency from segmentation_settings",
     "statuses": """
         select line_status, sum(lines) as lines, sum(amount) as amount
         from cleaning_summary group by line_status order by min(precedence)
@@ -75,7 +75,7 @@ def render(results: dict[str, list[tuple]]) -> str:
     statuses = {status: (lines, amount) for status, lines, amount in results["statuses"]}
     raw_lines = sum(lines for lines, _ in statuses.values())
     customers = sum(row[1] for row in results["segments"])
-    as_of, last_date = results["as_of"][0] if results["as_of"] else (None, None)
+    as_of, last_date, currency = results["as_of"][0] if results["as_of"] else (None, None, "")
     parts = [
         f"Lines read: {raw_lines:,}  (last dated line {last_date}, as-of date {as_of})",
         "  " + ", ".join(f"{status} {lines:,}" for status, (lines, _) in statuses.items()),
@@ -87,7 +87,7 @@ def render(results: dict[str, list[tuple]]) -> str:
                 ("reason", "text"),
                 ("lines", "count"),
                 ("customers", "count"),
-                ("value", "money"),
+                (f"value ({currency})", "money"),
             ],
             results["reasons"],
         ),
@@ -121,7 +121,7 @@ def render(results: dict[str, list[tuple]]) -> str:
                     ("revenue share", "share"),
                     ("median R (days)", "number"),
                     ("median F", "number"),
-                    ("median M", "money"),
+                    (f"median M ({currency})", "money"),
                 ],
                 results["clusters"],
             ),
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database",
         default=os.environ.get("SEGMENTATION_DUCKDB_PATH", DEFAULT_DATABASE),
-        help="DuckDB file built by dbt (default: $SEGMENTATION_DUCKDB_PATH or segmentation.duckdb)",
+        help="the published warehouse (default: $SEGMENTATION_DUCKDB_PATH or segmentation.duckdb)",
     )
     args = parser.parse_args(argv)
     print(render(fetch(args.database)))

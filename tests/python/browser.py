@@ -31,8 +31,9 @@ ARGUMENTS = (
     "--disable-extensions",
     "--disable-default-apps",
     # Any host name resolves to nothing: a page that tries the network cannot reach it,
-    # and the attempt still shows in the performance log the tests inspect.
-    "--host-resolver-rules=MAP * ~NOTFOUND",
+    # and the attempt still shows in the performance log the tests inspect. Loopback
+    # stays reachable for the servers tests start themselves (the dashboard).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 )
 
 # Schemes that never leave the machine.
@@ -60,8 +61,11 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def chromium(profile_dir: Path, width: int = 1400, height: int = 3000) -> Iterator:
-    """A Chrome WebDriver with browser console and network (performance) logging."""
+def chromium(
+    profile_dir: Path, width: int = 1400, height: int = 3000, download_dir: Path | None = None
+) -> Iterator:
+    """A Chrome WebDriver with browser console and network (performance) logging; files
+    the page downloads go to `download_dir` without a prompt."""
     require_chromium()
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -74,6 +78,15 @@ def chromium(profile_dir: Path, width: int = 1400, height: int = 3000) -> Iterat
     options.add_argument(f"--user-data-dir={profile_dir}")
     options.add_argument(f"--window-size={width},{height}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    if download_dir is not None:
+        options.add_experimental_option(
+            "prefs",
+            {
+                "download.default_directory": str(download_dir),
+                "download.prompt_for_download": False,
+                "download.directory_upgrade": True,
+            },
+        )
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         yield driver

@@ -32,3 +32,24 @@ def demo_warehouse(tmp_path_factory):
 def dirty_warehouse(tmp_path_factory):
     """The fixture holding every dirty case, one line each."""
     return build(tmp_path_factory.mktemp("dirty"), DIRTY_VARS)
+
+
+@pytest.fixture(scope="session")
+def published_demo(demo_warehouse, tmp_path_factory):
+    """The demo warehouse published as `make build` publishes it (a link to a publication
+    directory with the Parquet export), without building it again: readers' tests open it."""
+    import shutil
+
+    from scripts import publish
+
+    published = tmp_path_factory.mktemp("published") / "segmentation.duckdb"
+    store = publish.store_for(published)
+    build_id = publish.new_build_id()
+    directory = store.publications / build_id
+    directory.mkdir(parents=True)
+    shutil.copyfile(demo_warehouse.path, directory / published.name)
+    marts = publish.mart_names(demo_warehouse.directory / "target" / "manifest.json")
+    publish.export(directory / published.name, marts, directory, build_id)
+    publish.swap_link(published, directory / published.name)
+    publish.swap_link(store.parquet_link, directory / "parquet")
+    return published

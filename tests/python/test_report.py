@@ -24,7 +24,20 @@ from dbt_project_runner import ROOT
 
 from scripts import report
 
-SECTIONS = ("distributions", "k-selection", "projection", "segments", "rfm-heatmap", "cleaning")
+# The playbook's sections in page order; the method appendix's after them.
+MAIN = (
+    "playbook-rfm",
+    "playbook-clusters",
+    "segments",
+    "returns",
+    "campaign",
+    "history",
+    "distributions",
+    "rfm-heatmap",
+    "cleaning",
+)
+APPENDIX = ("k-selection", "projection")
+SECTIONS = MAIN + APPENDIX
 # What each chart draws once it has data: plotly's SVG marks per trace type.
 TRACE_MARKS = {
     "distributions": ".barlayer .bars .point",
@@ -34,6 +47,9 @@ TRACE_MARKS = {
     "rfm-heatmap": ".heatmaplayer .hm",
     "cleaning": ".barlayer .bars .point",
 }
+CHARTS = tuple(TRACE_MARKS) + ("history",)
+# No mart keeps segment history yet: the demo's history chart says so.
+NO_DATA_ON_DEMO = {"history"}
 CLUSTERS = {1: "VIP", 2: "Loyal", 3: "Dormant"}
 
 
@@ -52,6 +68,7 @@ def customers_frame(n: int, seed: int = 0) -> pd.DataFrame:
             "rfm_segment": rng.choice(["Champions", "At Risk", "Lost"], n),
             "cluster_id": cluster_id,
             "cluster_name": [CLUSTERS[c] for c in cluster_id],
+            "is_high_returner": rng.random(n) < 0.1,
         }
     )
 
@@ -138,6 +155,7 @@ def test_headline_numbers():
     k_selection = pd.DataFrame({"k": [2, 3, 4], "is_chosen": [False, True, False]})
     as_of = pd.DataFrame({"as_of_date": [pd.Timestamp("2011-12-10")]})
     numbers = report.headline_numbers(customers_frame(9), k_selection, cleaning, as_of)
+    customers = customers_frame(9)
     assert numbers == {
         "raw_lines": 100,
         "clean_lines": 70,
@@ -146,6 +164,8 @@ def test_headline_numbers():
         "customers": 9,
         "chosen_k": 3,
         "as_of_date": pd.Timestamp("2011-12-10").date(),
+        "revenue": pytest.approx(customers["monetary"].sum()),
+        "high_returners": int(customers["is_high_returner"].sum()),
     }
 
 
@@ -168,26 +188,120 @@ def test_k_selection_figure_marks_chosen_k_and_elbow():
 
 
 def test_every_chart_says_no_data_on_empty_tables():
-    sections = report.build_sections(report.WarehouseData(empty_frames()))
-    assert [s.id for s in sections] == list(SECTIONS)
-    assert all(is_no_data(s.figure) for s in sections)
+    main, appendix = report.build_sections(report.WarehouseData(empty_frames()))
+    assert [s.id for s in main] == list(MAIN)
+    assert [s.id for s in appendix] == list(APPENDIX)
+    charts = [s for s in main + appendix if s.figure is not None]
+    assert sorted(s.id for s in charts) == sorted(CHARTS)
+    assert all(is_no_data(s.figure) for s in charts)
+    tables = [s for s in main if s.figure is None]
+    assert all("No data" in s.body for s in tables), [s.id for s in tables]
+
+
+SEGMENTS = pd.DataFrame(
+    {
+        "segment_type": ["rfm_segment", "rfm_segment", "rfm_segment", "cluster"],
+        "segment_name": ["Lost", "Champions", "At Risk", "VIP"],
+        "customers": [50, 10, 40, 10],
+        "customer_share": [0.5, 0.1, 0.4, 0.1],
+        "revenue": [100.0, 700.0, 200.0, 700.0],
+        "revenue_share": [0.1, 0.7, 0.2, 0.7],
+        "median_recency_days": [300.0, 5.0, 120.0, 5.0],
+        "median_frequency": [1.0, 8.0, 2.0, 8.0],
+        "median_monetary": [20.0, 500.0, 60.0, 500.0],
+        "return_rate": [0.0, 0.05, 0.3, 0.05],
+        "recommended_action": ["Let go", "Reward", "Win back", "VIP service"],
+    }
+)
+AUDIENCE = pd.DataFrame(
+    {
+        "rfm_segment": ["Champions", "Champions", "At Risk", "At Risk", "Lost"],
+        "cluster_name": ["VIP", "VIP", "VIP", "VIP", "VIP"],
+        "is_high_returner": [False, False, True, True, False],
+        "is_control_group": [False, True, False, True, True],
+        "customers": [9, 1, 36, 4, 50],
+    }
+)
+
+
+def test_playbook_orders_by_revenue_and_counts_only_customers_outside_the_control_group():
+    contactable = report.contactable_counts(AUDIENCE, "rfm_segment")
+    rows = report.playbook(SEGMENTS, "rfm_segment", {"Champions": "Best"}, contactable)
+    assert list(rows["segment_name"]) == ["Champions", "At Risk", "Lost"]
+    # Lost is all control group: nobody to contact, shown as 0, not missing.
+    assert list(rows["contactable"]) == [9, 36, 0]
+    assert list(rows["description"]) == ["Best", "", ""]
+    assert list(rows["recommended_action"]) == ["Reward", "Win back", "Let go"]
+    clusters = report.playbook(
+        SEGMENTS, "cluster", {}, report.contactable_counts(AUDIENCE, "cluster_name")
+    )
+    assert list(clusters["contactable"]) == [45]
+    page = report.playbook_html(rows, "rfm_segment", "EUR")
+    assert page.count('<article class="segment"') == 3
+    assert "EUR 500.00" in page and "70.0%" in page
+
+
+def test_returns_overview_counts_matched_returns_and_high_returners_to_contact():
+    customers = pd.DataFrame(
+        {
+            "monetary": [100.0, 300.0, 600.0],
+            "matched_return_amount": [50.0, 0.0, None],
+            "is_high_returner": [True, False, None],
+            "rfm_segment": ["At Risk", "Champions", "Champions"],
+        }
+    )
+    overview = report.returns_overview(customers, AUDIENCE)
+    assert overview["high_returners"] == 1
+    assert overview["high_returner_share"] == pytest.approx(1 / 3)
+    assert overview["returned_value"] == 50.0
+    assert overview["returned_share"] == pytest.approx(0.05)
+    assert overview["high_returners_contactable"] == 36
+    by_segment = report.returns_by_segment(customers, SEGMENTS)
+    assert list(by_segment["segment_name"][:1]) == ["At Risk"]
+    assert dict(zip(by_segment["segment_name"], by_segment["high_returners"])) == {
+        "At Risk": 1,
+        "Champions": 0,
+        "Lost": 0,
+    }
+
+
+def test_history_is_drawn_only_from_two_snapshots_on():
+    one = pd.DataFrame(
+        {
+            "as_of_date": [pd.Timestamp("2011-12-10")] * 2,
+            "segment_type": ["rfm_segment", "cluster"],
+            "segment_name": ["Champions", "VIP"],
+            "customers": [10, 12],
+        }
+    )
+    assert is_no_data(report.history_figure(one))
+    two = pd.concat([one, one.assign(as_of_date=pd.Timestamp("2012-01-10"), customers=[11, 13])])
+    figure = report.history_figure(two)
+    assert [t.name for t in figure.data] == ["Champions"]
+    assert list(figure.data[0].y) == [10, 11]
+
+
+def test_rule_labels_are_plain_text_cut_at_a_word():
+    assert report.short_rule("Quantity is zero.") == "Quantity is zero"
+    label = report.short_rule("A " + "long " * 30 + "rule.", limit=20)
+    assert len(label) <= 20 and label.endswith("…") and not label.endswith(" …")
 
 
 # ---------------------------------------------------------------- the command in a browser
 
 
 @pytest.fixture(scope="module")
-def demo_report(demo_warehouse, tmp_path_factory) -> dict:
+def demo_report(published_demo, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("report") / "nested" / "segmentation_report.html"
     # Another reader holds the file open throughout: a report that opened it read-write
     # would fail on DuckDB's lock.
-    with duckdb.connect(str(demo_warehouse.path), read_only=True) as reader:
-        as_of = reader.sql("select as_of_date from int_as_of_date").fetchone()[0]
+    with duckdb.connect(str(published_demo), read_only=True) as reader:
+        as_of = reader.sql("select as_of_date from segmentation_settings").fetchone()[0]
         customers = reader.sql("select count(*) from customers").fetchone()[0]
         started = time.monotonic()
         result = subprocess.run(
             [sys.executable, "-m", "scripts.report"]
-            + ["--database", str(demo_warehouse.path), "--out", str(out)],
+            + ["--database", str(published_demo), "--out", str(out)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -196,7 +310,13 @@ def demo_report(demo_warehouse, tmp_path_factory) -> dict:
         seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     print(f"report on the demo warehouse: {seconds:.1f} s, {out.stat().st_size / 1e6:.1f} MB")
-    return {"path": out, "as_of": str(as_of), "customers": customers, "stdout": result.stdout}
+    return {
+        "path": out,
+        "as_of": str(as_of),
+        "customers": customers,
+        "stdout": result.stdout,
+        "database": published_demo,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -244,8 +364,13 @@ def test_report_is_one_self_contained_file(demo_report):
     # plotly.js (several MB) is embedded exactly once, whatever the number of charts.
     assert sum(size > 1_000_000 for size in parser.inline_scripts) == 1
     for section in SECTIONS:
-        assert f'<section class="chart" id="{section}">' in page
-    assert f"Snapshot as of {demo_report['as_of']}" in page
+        kind = "chart" if section in CHARTS else "table"
+        assert f'<section class="{kind}" id="{section}">' in page
+    # The method is an appendix, collapsed, after every playbook section.
+    assert '<details class="appendix" id="method">' in page
+    assert page.index('id="method"') > max(page.index(f'id="{s}"') for s in MAIN)
+    assert all(page.index(f'id="{s}"') > page.index('id="method"') for s in APPENDIX)
+    assert f"Snapshot as of {demo_report['as_of']} · money in GBP" in page
     assert "wrote" in demo_report["stdout"]
 
 
@@ -261,7 +386,7 @@ def render(driver, page: Path, screenshot: Path | None = None) -> tuple[list[str
             "const g = document.querySelectorAll('.js-plotly-plot');"
             "return g.length === arguments[0]"
             " && [...g].every(e => e.querySelector('.main-svg'));",
-            len(SECTIONS),
+            len(CHARTS),
         )
     )
     if screenshot is not None:
@@ -280,13 +405,18 @@ def test_report_renders_in_headless_chromium(demo_report, browser, record_proper
     assert severe == []
     assert network == []
     for section_id in SECTIONS:
-        section = browser.find_element(By.CSS_SELECTOR, f"section.chart#{section_id}")
-        assert section.find_element(By.TAG_NAME, "h2").text.strip()
-        assert section.find_element(By.CSS_SELECTOR, "p.reading").text.strip()
+        section = browser.find_element(By.CSS_SELECTOR, f"section#{section_id}")
+        assert section.find_element(By.TAG_NAME, "h2").get_attribute("textContent").strip()
+        assert section.find_element(By.CSS_SELECTOR, "p.reading").get_attribute("textContent")
+        if section_id not in CHARTS:
+            continue
         graph = section.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
         assert graph.find_elements(By.CSS_SELECTOR, ".main-svg")
+        if section_id in NO_DATA_ON_DEMO:
+            assert "No data" in graph.get_attribute("textContent"), section_id
+            continue
         assert graph.find_elements(By.CSS_SELECTOR, TRACE_MARKS[section_id]), section_id
-        assert "No data" not in graph.text, section_id
+        assert "No data" not in graph.get_attribute("textContent"), section_id
     headline = browser.find_element(By.ID, "headline").text
     assert f"{demo_report['customers']:,}" in headline
     assert screenshot.stat().st_size > 50_000
@@ -294,14 +424,131 @@ def test_report_renders_in_headless_chromium(demo_report, browser, record_proper
     print(f"screenshot: {screenshot}")
 
 
+def test_the_method_appendix_opens_and_draws_at_full_width(demo_report, browser):
+    from selenium.webdriver.common.by import By
+
+    render(browser, demo_report["path"])
+    appendix = browser.find_element(By.ID, "method")
+    assert appendix.get_attribute("open") is None
+    assert not browser.find_element(By.ID, "k-selection").is_displayed()
+    appendix.find_element(By.TAG_NAME, "summary").click()
+    graph = browser.find_element(By.ID, "k-selection-graph")
+    assert graph.is_displayed()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    section_width = browser.find_element(By.ID, "k-selection").size["width"]
+    WebDriverWait(browser, 10).until(
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, "#k-selection-graph .main-svg").size["width"]
+            > 0.8 * section_width
+        )
+    )
+
+
+def card_values(browser, kind: str) -> dict[str, dict[str, str]]:
+    """The shown text of every fact of every segment card of one kind."""
+    return browser.execute_script(
+        "const out = {};"
+        "document.querySelectorAll(`article.segment[data-kind='${arguments[0]}']`).forEach(a => {"
+        "  const facts = {};"
+        "  a.querySelectorAll('[data-field]').forEach(e => facts[e.dataset.field] = e.textContent);"
+        "  facts.description = a.querySelector('p.description').textContent;"
+        "  out[a.dataset.segment] = facts; });"
+        "return out;",
+        kind,
+    )
+
+
+def test_every_playbook_number_equals_the_marts(demo_report, browser):
+    render(browser, demo_report["path"])
+    with duckdb.connect(str(demo_report["database"]), read_only=True) as marts:
+        currency = marts.sql("select currency from segmentation_settings").fetchone()[0]
+        descriptions = dict(
+            marts.sql(
+                "select distinct rfm_segment, rfm_segment_description from customers"
+            ).fetchall()
+            + marts.sql("select cluster_name, description from cluster_profiles").fetchall()
+        )
+        expected = {}
+        for kind, column in (("rfm_segment", "rfm_segment"), ("cluster", "cluster_name")):
+            rows = marts.sql(
+                f"""
+                select s.segment_name, s.customers, s.customer_share, s.revenue_share,
+                       s.median_recency_days, s.median_frequency, s.median_monetary,
+                       s.recommended_action,
+                       (select count(*) from campaign_audience a
+                        where a.{column} = s.segment_name and not a.is_control_group)
+                from segment_summary s where s.segment_type = '{kind}'
+                """
+            ).fetchall()
+            expected[kind] = {
+                name: {
+                    "customers": f"{customers:,}",
+                    "revenue_share": f"{revenue_share:.1%}",
+                    "median_recency_days": f"{recency:,.0f}",
+                    "median_frequency": f"{frequency:,.1f}",
+                    "median_monetary": f"{currency} {monetary:,.2f}",
+                    "recommended_action": action,
+                    "contactable": f"{contactable:,}",
+                    "description": descriptions[name],
+                }
+                for (
+                    name,
+                    customers,
+                    _,
+                    revenue_share,
+                    recency,
+                    frequency,
+                    monetary,
+                    action,
+                    contactable,
+                ) in rows
+            }
+        high_returners = marts.sql(
+            "select count(*) from customers where is_high_returner"
+        ).fetchone()[0]
+        reasons = marts.sql(
+            "select rule, lines from cleaning_summary where lines > 0 order by precedence"
+        ).fetchall()
+    assert currency == "GBP"
+    for kind in ("rfm_segment", "cluster"):
+        shown = card_values(browser, kind)
+        assert shown == expected[kind], kind
+    assert len(expected["rfm_segment"]) >= 5 and len(expected["cluster"]) >= 2
+
+    from selenium.webdriver.common.by import By
+
+    returns = browser.find_element(By.ID, "returns-cards").text
+    assert f"HIGH RETURNERS\n{high_returners:,}" in returns.upper()
+    shown_reasons = [
+        (
+            row.find_element(By.CSS_SELECTOR, "[data-field=rule]").text,
+            row.find_element(By.CSS_SELECTOR, "[data-field=lines]").text,
+        )
+        for row in browser.find_elements(By.CSS_SELECTOR, "#cleaning-table tbody tr")
+    ]
+    assert shown_reasons == [(rule, f"{lines:,}") for rule, lines in reasons]
+
+
+def test_the_page_shows_no_local_path_or_internal_name(demo_report, browser):
+    render(browser, demo_report["path"])
+    text = browser.execute_script("return document.querySelector('main').textContent")
+    page = demo_report["path"].read_text(encoding="utf-8")
+    for path in (str(ROOT), str(demo_report["database"]), str(demo_report["database"].parent)):
+        assert path not in text and path not in page
+    assert not re.findall(r"\b(int|stg)_[a-z_]+", text)
+    # Reason codes appear only as their plain text.
+    assert "valid_purchase" not in text and "None of the rules above applies" in text
+
+
 @pytest.fixture
 def empty_warehouse(demo_warehouse, tmp_path) -> Path:
-    """The demo warehouse's tables with no rows, and the as-of table missing altogether."""
+    """The demo warehouse's tables with no rows, and the settings table missing altogether."""
     path = tmp_path / "empty.duckdb"
     with duckdb.connect(str(path)) as connection:
         connection.execute(f"attach '{demo_warehouse.path}' as demo (read_only)")
         for query in report.QUERIES.values():
-            if query.table != "int_as_of_date":
+            if query.table not in ("segmentation_settings", *report.OPTIONAL_TABLES):
                 connection.execute(
                     f"create table {query.table} as select * from demo.{query.table} limit 0"
                 )
@@ -315,13 +562,15 @@ def test_empty_warehouse_gives_a_page_of_no_data_charts(
     monkeypatch.setenv("SEGMENTATION_DUCKDB_PATH", str(empty_warehouse))
     out = tmp_path / "reports" / "empty.html"
     assert report.main(["--out", str(out)]) == 0
-    assert "int_as_of_date is missing" in capsys.readouterr().err
+    assert "segmentation_settings is missing" in capsys.readouterr().err
     # The report let go of the file: a writer can open it again.
     duckdb.connect(str(empty_warehouse)).close()
 
     page = out.read_text(encoding="utf-8")
-    assert page.count("No data: ") == len(SECTIONS)
+    # Each chart's figure says so once; each playbook table once.
+    assert page.count("No data") >= len(SECTIONS)
     assert "Tables missing from the warehouse" in page
+    assert "segment_history" not in page.split("Tables missing")[1].split("</p>")[0]
     severe, network = render(browser, out)
     assert severe == []
     assert network == []
