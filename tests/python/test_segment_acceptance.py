@@ -124,3 +124,31 @@ def test_demo_knn_accuracy_recomputed_from_the_pure_functions(demo_customers):
     quality = assignment_quality(demo_customers, labels, settings).iloc[0]
     assert quality["cv_folds"] == settings["knn_cv_folds"]
     assert quality["cv_accuracy"] >= 0.95
+
+
+def test_every_customer_has_one_segment_and_one_action(demo_warehouse):
+    """High returners get the seed's high-returner action, everyone else the RFM action."""
+    customers = demo_warehouse.frame(
+        "select customers.*, rfm_segments.recommended_action as segment_action"
+        " from customers join rfm_segments using (rfm_segment)"
+    )
+    returners = demo_warehouse.frame(
+        "select cluster_name, recommended_action from cluster_names"
+        " where name_role = 'high_returners'"
+    ).iloc[0]
+    high = customers["is_high_returner"]
+    assert high.any() and (~high).any()
+    assert (customers.loc[high, "primary_segment"] == returners["cluster_name"]).all()
+    assert (customers.loc[high, "recommended_action"] == returners["recommended_action"]).all()
+    others = customers.loc[~high]
+    assert (others["primary_segment"] == others["rfm_segment"]).all()
+    assert (others["recommended_action"] == others["segment_action"]).all()
+    audience = demo_warehouse.frame(
+        "select customer_id, primary_segment, recommended_action from campaign_audience"
+    )
+    merged = audience.merge(customers, on="customer_id", suffixes=("", "_customer"))
+    assert len(merged) == len(customers)
+    assert (merged["recommended_action"] == merged["recommended_action_customer"]).all()
+    crosstab = demo_warehouse.frame("select * from segment_cluster_crosstab")
+    assert crosstab["customers"].sum() == len(customers)
+    assert crosstab.groupby("rfm_segment")["share_of_rfm_segment"].sum().round(9).eq(1).all()
