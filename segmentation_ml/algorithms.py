@@ -75,7 +75,7 @@ def hdbscan_labels(points: np.ndarray, min_cluster_size: int) -> np.ndarray:
 
 
 def _dense(labels: np.ndarray) -> np.ndarray:
-    """Labels renumbered 0..n-1 in order of first appearance of their sorted values."""
+    """Labels renumbered 0..n-1 in the order of their values."""
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
