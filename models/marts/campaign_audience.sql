@@ -38,6 +38,7 @@ final as (
         rfm_segment,
         cluster_id,
         cluster_name,
+        primary_segment,
         recommended_action,
         is_high_returner,
         control_rank <= round({{ var('control_group_share') }} * segment_customers) as is_control_group

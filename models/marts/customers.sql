@@ -32,6 +32,18 @@ clusters as (
 
 ),
 
+high_returner_name as (
+
+    {#- The one-action rule (README "One customer, one action"): a high returner
+        gets the seed's high-returner action, everyone else the RFM segment's. -#}
+    select
+        cluster_name as segment_name,
+        recommended_action
+    from {{ ref('cluster_names') }}
+    where name_role = 'high_returners'
+
+),
+
 final as (
 
     select
@@ -62,7 +74,19 @@ final as (
         scores.rfm_cell,
         segments.rfm_segment,
         segment_actions.description as rfm_segment_description,
-        segment_actions.recommended_action,
+        case
+            when rfm.is_high_returner then high_returner_name.segment_name
+            else segments.rfm_segment
+        end as primary_segment,
+        case
+            when rfm.is_high_returner then 'high_returner'
+            else 'rfm_segment'
+        end as primary_segment_source,
+        case
+            when rfm.is_high_returner then high_returner_name.recommended_action
+            else segment_actions.recommended_action
+        end as recommended_action,
+        segment_actions.recommended_action as rfm_segment_action,
         clusters.cluster_id,
         clusters.cluster_name
 
@@ -71,6 +95,7 @@ final as (
     inner join segments on rfm.customer_id = segments.customer_id
     left join segment_actions on segments.rfm_segment = segment_actions.rfm_segment
     left join clusters on rfm.customer_id = clusters.customer_id
+    cross join high_returner_name
 
 )
 

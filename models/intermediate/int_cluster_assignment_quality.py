@@ -1,0 +1,21 @@
+"""How well the k-nearest-neighbours classifier reproduces the clusters: stratified k-fold
+cross-validated accuracy and macro-F1 on the customers the algorithm labelled (one row).
+The maths is `segmentation_ml.assignment.assignment_quality`."""
+
+from segmentation_ml.assignment import assignment_quality
+from segmentation_ml.features import settings_from_config
+
+
+def model(dbt, session):
+    # scikit-learn is imported before the limit is set (see int_kmeans_k_selection).
+    import sklearn.model_selection  # noqa: F401
+    import sklearn.neighbors  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    dbt.config(materialized="table")
+    settings = settings_from_config(dbt.config.get("kmeans"))
+    customers = dbt.ref("int_customer_rfm").df().sort_values("customer_id", kind="stable")
+    clusters = dbt.ref("int_customer_clusters").df()
+    with threadpool_limits(limits=settings["threads"]):
+        quality = assignment_quality(customers.reset_index(drop=True), clusters, settings)
+    return quality

@@ -1,0 +1,24 @@
+"""K-Means, Gaussian mixture, Ward hierarchical clustering and HDBSCAN compared on the same
+features and sample: one row per algorithm with its clusters, metrics, stability, noise
+share and a one-line verdict. The maths is `segmentation_ml.comparison`."""
+
+from segmentation_ml.comparison import compare_algorithms
+from segmentation_ml.features import settings_from_config
+
+
+def model(dbt, session):
+    # scikit-learn is imported before the limit is set (see int_kmeans_k_selection).
+    import sklearn.cluster  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.mixture  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    dbt.config(materialized="table")
+    settings = settings_from_config(dbt.config.get("kmeans"))
+    customers = dbt.ref("int_customer_rfm").df().sort_values("customer_id", kind="stable")
+    selection = dbt.ref("int_kmeans_k_selection").df()
+    chosen = selection.loc[selection["is_chosen"], "k"]
+    kmeans_k = int(chosen.iloc[0]) if len(chosen) else None
+    with threadpool_limits(limits=settings["threads"]):
+        comparison = compare_algorithms(customers.reset_index(drop=True), settings, kmeans_k)
+    return comparison

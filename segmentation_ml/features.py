@@ -1,0 +1,128 @@
+"""Settings, features, scaling and seeded samples shared by every clustering model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FEATURES = ["recency_days", "frequency", "monetary"]
+RETURN_RATE_FEATURE = "return_rate"
+ALGORITHMS = ("kmeans", "gmm", "ward", "hdbscan")
+
+
+def settings_from_config(config: dict) -> dict:
+    """Types the models' `kmeans` config (dbt passes the vars there as text)."""
+
+    def get(name, default=None):
+        value = config.get(name, default)
+        return default if value in (None, "", "None", "none", "null") else value
+
+    forced = get("forced_k")
+    settings = {
+        "k_min": int(get("k_min", 2)),
+        "k_max": int(get("k_max", 6)),
+        "forced_k": int(forced) if forced is not None else None,
+        "min_cluster_share": float(get("min_cluster_share", 0.05)),
+        "use_return_rate": str(get("use_return_rate", False)).lower() == "true",
+        "scaler": str(get("scaler", "rank")),
+        "fit_sample_size": int(get("fit_sample_size", 10_000)),
+        "silhouette_sample_size": int(get("silhouette_sample_size", 5_000)),
+        "random_state": int(get("random_state", 42)),
+        "n_init": int(get("n_init", 10)),
+        "threads": int(get("threads", 1)),
+        "stability_resamples": int(get("stability_resamples", 20)),
+        "stability_fraction": float(get("stability_fraction", 0.7)),
+        "stability_n_init": int(get("stability_n_init", 3)),
+        "min_stability_ari": float(get("min_stability_ari", 0.85)),
+        "min_cluster_jaccard": float(get("min_cluster_jaccard", 0.85)),
+        "algorithm": str(get("algorithm", "kmeans")).lower(),
+        "comparison_sample_size": int(get("comparison_sample_size", 2_000)),
+        "comparison_resamples": int(get("comparison_resamples", 10)),
+        "knn_neighbors": int(get("knn_neighbors", 15)),
+        "knn_cv_folds": int(get("knn_cv_folds", 5)),
+    }
+    if settings["algorithm"] not in ALGORITHMS:
+        raise ValueError(
+            f"clustering_algorithm must be one of {list(ALGORITHMS)}, got {settings['algorithm']!r}"
+        )
+    if not 0 < settings["stability_fraction"] < 1:
+        raise ValueError(
+            "kmeans_stability_fraction must be between 0 and 1 (exclusive), "
+            f"got {settings['stability_fraction']}"
+        )
+    return settings
+
+
+def feature_columns(use_return_rate: bool) -> list[str]:
+    return FEATURES + [RETURN_RATE_FEATURE] if use_return_rate else list(FEATURES)
+
+
+def build_features(customers: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """log1p tames the long right tails of frequency and monetary (and recency)."""
+    values = customers[columns].astype("float64").to_numpy()
+    return np.log1p(np.clip(values, 0, None))
+
+
+SCALERS = ("rank", "standard", "minmax")
+RANK_QUANTILES = 1000
+
+
+def make_scaler(name: str, n_rows: int | None = None):
+    """`rank`: each feature becomes its percentile among the fit sample (0 to 1, ties share
+    the middle of their range), the continuous version of the RFM quantile scores;
+    `standard`: z-scores; `minmax`: 0 to 1 between the extremes. Fitted on the fit sample."""
+    from sklearn.preprocessing import MinMaxScaler, QuantileTransformer, StandardScaler
+
+    if name == "rank":
+        quantiles = RANK_QUANTILES if n_rows is None else max(2, min(RANK_QUANTILES, n_rows))
+        return QuantileTransformer(
+            n_quantiles=quantiles, output_distribution="uniform", subsample=None
+        )
+    scalers = {"standard": StandardScaler, "minmax": MinMaxScaler}
+    if name not in scalers:
+        raise ValueError(f"kmeans_scaler must be one of {list(SCALERS)}, got {name!r}")
+    return scalers[name]()
+
+
+def sample_indices(n_rows: int, size: int, random_state: int) -> np.ndarray:
+    """A seeded sample without replacement, in row order (all rows when size >= n_rows)."""
+    if size <= 0 or size >= n_rows:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_rows, size=size, replace=False))
+
+
+def fit_sample_points(customers: pd.DataFrame, settings: dict):
+    """The features of every customer, the fit-sample rows, and the scaler fitted on them.
+
+    Returns (features, fit_rows, scaler, scaled points of every customer).
+    """
+    columns = feature_columns(settings["use_return_rate"])
+    features = build_features(customers, columns)
+    fit_rows = sample_indices(len(customers), settings["fit_sample_size"], settings["random_state"])
+    scaler = make_scaler(settings["scaler"], len(fit_rows)).fit(features[fit_rows])
+    return features, fit_rows, scaler, scaler.transform(features)
+
+
+def feasible_k_values(
+    n_distinct_points: int, k_min: int, k_max: int, forced_k: int | None
+) -> tuple[list[int], str]:
+    """The k that can be fitted and scored: silhouette needs 2 <= k <= distinct points - 1.
+
+    Returns the k values and a note saying why the range was narrowed (empty if it was not).
+    """
+    low, high = (forced_k, forced_k) if forced_k is not None else (k_min, k_max)
+    if low > high:
+        raise ValueError(f"kmeans_k_min ({k_min}) is greater than kmeans_k_max ({k_max})")
+    cap = n_distinct_points - 1
+    if cap < 2:
+        return [], (
+            f"{n_distinct_points} distinct customer profile(s): too few to cluster, "
+            "every customer is put in one cluster"
+        )
+    if high > cap:
+        note = f"k capped at {cap}: only {n_distinct_points} distinct customer profiles"
+        if low > cap:
+            return [cap], note
+        return list(range(max(low, 2), cap + 1)), note
+    return list(range(max(low, 2), high + 1)), ""
