@@ -33,13 +33,10 @@ browser:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      chromium chromium-driver >/dev/null; }
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet -r requirements.txt -c constraints.txt
-	# The project's own Python package (customer_segmentation/), which the dbt Python
-	# models import: editable, so a change to it needs no reinstall.
-	$(BIN)/python -m pip install --quiet --quiet --no-deps -e .
 	touch $@
 
 # Re-resolve the environment from requirements.txt and pin every version.

@@ -1,9 +1,9 @@
 """How well the k-nearest-neighbours classifier reproduces the clusters: stratified k-fold
 cross-validated accuracy and macro-F1 on the customers the algorithm labelled (one row).
-The maths is `segmentation_ml.assignment.assignment_quality`."""
+The maths is `customer_segmentation.clustering.assignment.assignment_quality`."""
 
-from segmentation_ml.assignment import assignment_quality
-from segmentation_ml.features import settings_from_config
+from customer_segmentation.clustering.assignment import assignment_quality
+from customer_segmentation.clustering.features import settings_from_config
 
 
 def model(dbt, session):

@@ -1,9 +1,9 @@
 """K-Means, Gaussian mixture, Ward hierarchical clustering and HDBSCAN compared on the same
 features and sample: one row per algorithm with its clusters, metrics, stability, noise
-share and a one-line verdict. The maths is `segmentation_ml.comparison`."""
+share and a one-line verdict. The maths is `customer_segmentation.clustering.comparison`."""
 
-from segmentation_ml.comparison import compare_algorithms
-from segmentation_ml.features import settings_from_config
+from customer_segmentation.clustering.comparison import compare_algorithms
+from customer_segmentation.clustering.features import settings_from_config
 
 
 def model(dbt, session):

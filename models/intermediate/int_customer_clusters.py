@@ -3,12 +3,13 @@
 The algorithm of var `clustering_algorithm` labels the fit sample (K-Means with the k of
 int_kmeans_k_selection; the other algorithms with the k int_cluster_model_comparison chose
 for them); a k-nearest-neighbours classifier labels every other customer. Ids follow
-business order, names come from seed `cluster_names` (see `segmentation_ml.naming`).
+business order, names come from seed `cluster_names` (see
+`customer_segmentation.clustering.naming`).
 """
 
-from segmentation_ml.assignment import assign_clusters
-from segmentation_ml.features import settings_from_config
-from segmentation_ml.naming import seed_names
+from customer_segmentation.clustering.assignment import assign_clusters
+from customer_segmentation.clustering.features import settings_from_config
+from customer_segmentation.clustering.naming import seed_names
 
 
 def chosen_k(selection, comparison, algorithm: str) -> int | None:

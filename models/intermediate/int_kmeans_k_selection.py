@@ -1,11 +1,11 @@
 """K-Means model selection: one row per candidate k with the metrics that choose it.
 
-The maths lives in the `segmentation_ml` package (features, stability, the rule in
-`segmentation_ml.selection`); this model only wires the inputs and the output.
+The maths lives in the `customer_segmentation.clustering` package (features, stability, the rule in
+`customer_segmentation.clustering.selection`); this model only wires the inputs and the output.
 """
 
-from segmentation_ml.features import settings_from_config
-from segmentation_ml.selection import select_k
+from customer_segmentation.clustering.features import settings_from_config
+from customer_segmentation.clustering.selection import select_k
 
 
 def model(dbt, session):

@@ -1,4 +1,4 @@
-"""The clustering maths of segmentation_ml, tested directly (no dbt)."""
+"""The clustering maths of customer_segmentation.clustering, tested directly (no dbt)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from dbt_project_runner import ROOT
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from segmentation_ml import algorithms, assignment, comparison, naming, selection, stability
-from segmentation_ml.features import make_scaler, settings_from_config
+from customer_segmentation.clustering import (
+    algorithms,
+    assignment,
+    comparison,
+    naming,
+    selection,
+    stability,
+)
+from customer_segmentation.clustering.features import make_scaler, settings_from_config
 
 
 def project_settings(**overrides) -> dict:

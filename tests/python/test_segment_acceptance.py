@@ -18,9 +18,9 @@ from sklearn.metrics import adjusted_rand_score
 from test_kmeans import NAMES, project_settings
 from threadpoolctl import threadpool_limits
 
+from customer_segmentation.clustering.assignment import assign_clusters, assignment_quality
+from customer_segmentation.clustering.selection import select_k
 from scripts import generate_transactions
-from segmentation_ml.assignment import assign_clusters, assignment_quality
-from segmentation_ml.selection import select_k
 
 SEEDS = (1, 2, 3)
 HALF_SAMPLE_SEEDS = (1, 2, 3)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.algorithms import NOISE
+from customer_segmentation.clustering.algorithms import NOISE
 
 STABILITY_COLUMNS = [
     "k",

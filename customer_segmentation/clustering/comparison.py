@@ -15,10 +15,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_ml import algorithms
-from segmentation_ml.features import feasible_k_values, fit_sample_points, sample_indices
-from segmentation_ml.selection import choose_k, cluster_scores, evaluate_k, stability_flags
-from segmentation_ml.stability import resample_stability
+from customer_segmentation.clustering import algorithms
+from customer_segmentation.clustering.features import (
+    feasible_k_values,
+    fit_sample_points,
+    sample_indices,
+)
+from customer_segmentation.clustering.selection import (
+    choose_k,
+    cluster_scores,
+    evaluate_k,
+    stability_flags,
+)
+from customer_segmentation.clustering.stability import resample_stability
 
 COMPARISON_COLUMNS = {
     "clustering_algorithm": "object",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_ml import algorithms
-from segmentation_ml.features import fit_sample_points
-from segmentation_ml.naming import (
+from customer_segmentation.clustering import algorithms
+from customer_segmentation.clustering.features import fit_sample_points
+from customer_segmentation.clustering.naming import (
     business_order,
     centroids_in_original_units,
     cluster_profile,

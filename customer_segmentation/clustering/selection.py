@@ -22,9 +22,13 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from segmentation_ml.algorithms import LABELLERS
-from segmentation_ml.features import feasible_k_values, feature_columns, fit_sample_points
-from segmentation_ml.stability import STABILITY_COLUMNS, resample_stability
+from customer_segmentation.clustering.algorithms import LABELLERS
+from customer_segmentation.clustering.features import (
+    feasible_k_values,
+    feature_columns,
+    fit_sample_points,
+)
+from customer_segmentation.clustering.stability import STABILITY_COLUMNS, resample_stability
 
 METRIC_COLUMNS = {
     "k": "int64",
