@@ -76,26 +76,42 @@
     {%- do _check_number(problems, 'high_returner_threshold', 0, 1, strict_minimum=true) -%}
 
     {#- ---- clustering ---- -#}
-    {#- Clusters get one business name each: seeds/cluster_names.csv has this many. -#}
+    {#- Clusters get one business name each: seeds/cluster_names.csv holds this many
+        archetypes (a data test keeps kmeans_k_max within them). -#}
     {%- set named_clusters = 8 -%}
     {%- do _check_integer(problems, 'kmeans_k_min', 2, named_clusters) -%}
-    {%- do _check_integer(problems, 'kmeans_k_max', 2, named_clusters) -%}
+    {%- do _check_integer(problems, 'kmeans_k_max', 2, named_clusters, ' (seeds/cluster_names.csv names ' ~ named_clusters ~ ' archetypes)') -%}
     {%- if var('kmeans_k_min') is number and var('kmeans_k_max') is number and var('kmeans_k_min') > var('kmeans_k_max') -%}
         {%- do problems.append(_setting_problem('kmeans_k_max', var('kmeans_k_max'), 'at least kmeans_k_min (' ~ var('kmeans_k_min') ~ ')')) -%}
     {%- endif -%}
     {%- if var('kmeans_k') is not none -%}
-        {%- do _check_integer(problems, 'kmeans_k', 2, named_clusters, ' (or null to choose k); seeds/cluster_names.csv names ' ~ named_clusters ~ ' clusters') -%}
+        {%- do _check_integer(problems, 'kmeans_k', 2, named_clusters, ' (or null to choose k); seeds/cluster_names.csv names ' ~ named_clusters ~ ' archetypes') -%}
     {%- endif -%}
     {%- do _check_number(problems, 'kmeans_min_cluster_share', 0, 0.5) -%}
     {%- do _check_boolean(problems, 'kmeans_use_return_rate') -%}
-    {%- if var('kmeans_scaler') not in ['standard', 'minmax'] -%}
-        {%- do problems.append(_setting_problem('kmeans_scaler', var('kmeans_scaler'), 'standard or minmax')) -%}
+    {%- if var('kmeans_scaler') not in ['rank', 'standard', 'minmax'] -%}
+        {%- do problems.append(_setting_problem('kmeans_scaler', var('kmeans_scaler'), 'rank, standard or minmax')) -%}
     {%- endif -%}
     {%- do _check_integer(problems, 'kmeans_fit_sample_size', 100) -%}
     {%- do _check_integer(problems, 'kmeans_silhouette_sample_size', 100) -%}
     {%- do _check_integer(problems, 'kmeans_random_state', 0) -%}
     {%- do _check_integer(problems, 'kmeans_n_init', 1) -%}
     {%- do _check_integer(problems, 'kmeans_threads', 1) -%}
+    {%- do _check_integer(problems, 'kmeans_stability_resamples', 2) -%}
+    {%- do _check_number(problems, 'kmeans_stability_fraction', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_integer(problems, 'kmeans_stability_n_init', 1) -%}
+    {%- do _check_number(problems, 'kmeans_min_stability_ari', 0, 1) -%}
+    {%- do _check_number(problems, 'kmeans_min_cluster_jaccard', 0, 1) -%}
+    {%- if var('clustering_algorithm') not in ['kmeans', 'gmm', 'ward', 'hdbscan'] -%}
+        {%- do problems.append(_setting_problem('clustering_algorithm', var('clustering_algorithm'), 'kmeans, gmm, ward or hdbscan')) -%}
+    {%- endif -%}
+    {%- do _check_integer(problems, 'clustering_comparison_sample_size', 100) -%}
+    {%- do _check_integer(problems, 'clustering_comparison_resamples', 2) -%}
+    {%- do _check_integer(problems, 'knn_neighbors', 1) -%}
+    {%- do _check_integer(problems, 'knn_cv_folds', 2) -%}
+    {%- if var('currency') is not string or var('currency') | length != 3 -%}
+        {%- do problems.append(_setting_problem('currency', var('currency'), 'a three-letter ISO 4217 code such as GBP, EUR or USD')) -%}
+    {%- endif -%}
 
     {#- ---- analyses and campaigns ---- -#}
     {%- if var('analysis_top_n') is not none -%}
