@@ -161,6 +161,11 @@ QUERIES = {
         ("cluster_id", "cluster_name", "description", "recommended_action"),
         "cluster_id",
     ),
+    "crosstab": TableQuery(
+        "segment_cluster_crosstab",
+        ("rfm_segment", "cluster_id", "cluster_name", "customers", "revenue"),
+        "rfm_segment, cluster_id",
+    ),
     "audience": TableQuery(
         "campaign_audience",
         ("rfm_segment", "cluster_name", "is_high_returner", "is_control_group", "customers"),
@@ -831,6 +836,50 @@ def rfm_heatmap_figure(matrix: pd.DataFrame) -> go.Figure:
     return _layout(figure, 520, margin={"l": 70, "r": 30, "t": 30, "b": 60})
 
 
+def crosstab_matrix(crosstab: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:
+    """Customers per RFM segment (rows, in `segment_order`) and cluster (columns, by id)."""
+    if crosstab.empty:
+        return pd.DataFrame()
+    clusters = crosstab.sort_values("cluster_id")["cluster_name"].drop_duplicates().tolist()
+    matrix = crosstab.pivot_table(
+        index="rfm_segment", columns="cluster_name", values="customers", aggfunc="sum", fill_value=0
+    )
+    rows = [s for s in segment_order if s in matrix.index] + [
+        s for s in matrix.index if s not in segment_order
+    ]
+    return matrix.reindex(index=rows, columns=clusters).fillna(0).astype(int)
+
+
+def crosstab_figure(matrix: pd.DataFrame) -> go.Figure:
+    if matrix.empty:
+        return no_data_figure("the segment_cluster_crosstab table is empty")
+    values = matrix.to_numpy()
+    row_totals = values.sum(axis=1, keepdims=True)
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            text=values,
+            texttemplate="%{text:,}",
+            customdata=np.divide(
+                values, row_totals, where=row_totals > 0, out=np.zeros(values.shape)
+            ),
+            colorscale="Greens",
+            colorbar={"title": {"text": "customers"}},
+            hovertemplate="%{y} in %{x}<br>%{z:,} customers (%{customdata:.0%} of the segment)"
+            "<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_xaxes(title_text="cluster", type="category")
+    figure.update_yaxes(title_text="RFM segment", type="category", autorange="reversed")
+    return _layout(
+        figure, 80 + 34 * len(matrix.index), margin={"l": 150, "r": 30, "t": 30, "b": 60}
+    )
+
+
 def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
     if cleaning.empty:
         return no_data_figure("the cleaning_summary table is empty")
@@ -1107,6 +1156,19 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
             None,
             money_note,
             playbook_html(cluster_rows, "cluster", currency),
+        ),
+        Section(
+            "crosstab",
+            "How the RFM segments and the clusters relate",
+            "Each row is an RFM segment split by cluster: a segment that falls mostly into one "
+            "cluster is described the same way by both; one spread over several holds customers "
+            "the clusters tell apart. Each customer's single action follows the rule in the "
+            "playbook above.",
+            crosstab_figure(
+                crosstab_matrix(frames["crosstab"], rfm_rows["segment_name"].tolist())
+                if "segment_name" in rfm_rows
+                else pd.DataFrame()
+            ),
         ),
         Section(
             "segments",

@@ -7,6 +7,8 @@ so `make test` (and CI) always show the documentation and test coverage figures.
 
 from __future__ import annotations
 
+import pytest
+
 FIGURES: list[str] = []
 
 
@@ -22,3 +24,19 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("quality gates")
         for line in FIGURES:
             terminalreporter.write_line(line)
+
+
+# Under pytest-xdist the tests run in worker processes: their figures travel to the
+# controller, which prints the summary, on each test's teardown report.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "teardown" and FIGURES:
+        report.user_properties.append(("quality_gates", list(FIGURES)))
+
+
+def pytest_runtest_logreport(report):
+    for name, value in getattr(report, "user_properties", []):
+        if name == "quality_gates":
+            record(*value)

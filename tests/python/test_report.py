@@ -28,6 +28,7 @@ from scripts import report
 MAIN = (
     "playbook-rfm",
     "playbook-clusters",
+    "crosstab",
     "segments",
     "returns",
     "campaign",
@@ -45,6 +46,7 @@ TRACE_MARKS = {
     "projection": ".scatterlayer .trace .point",
     "segments": ".barlayer .bars .point",
     "rfm-heatmap": ".heatmaplayer .hm",
+    "crosstab": ".heatmaplayer .hm",
     "cleaning": ".barlayer .bars .point",
 }
 CHARTS = tuple(TRACE_MARKS) + ("history",)
@@ -279,6 +281,22 @@ def test_history_is_drawn_only_from_two_snapshots_on():
     figure = report.history_figure(two)
     assert [t.name for t in figure.data] == ["Champions"]
     assert list(figure.data[0].y) == [10, 11]
+
+
+def test_crosstab_matrix_keeps_segment_order_and_cluster_ids_and_fills_gaps():
+    crosstab = pd.DataFrame(
+        {
+            "rfm_segment": ["Lost", "Champions", "Champions"],
+            "cluster_id": [2, 1, 2],
+            "cluster_name": ["Dormant", "VIP", "Dormant"],
+            "customers": [40, 9, 1],
+            "revenue": [10.0, 90.0, 1.0],
+        }
+    )
+    matrix = report.crosstab_matrix(crosstab, ["Champions", "Lost"])
+    assert matrix.index.tolist() == ["Champions", "Lost"]
+    assert matrix.columns.tolist() == ["VIP", "Dormant"]
+    assert matrix.to_numpy().tolist() == [[9, 1], [0, 40]]
 
 
 def test_rule_labels_are_plain_text_cut_at_a_word():
