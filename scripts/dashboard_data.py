@@ -67,7 +67,7 @@ def parquet_directory(environ: dict[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     if environ.get("SEGMENTATION_PARQUET_PATH"):
         return Path(environ["SEGMENTATION_PARQUET_PATH"])
-    published = Path(environ.get("SEGMENTATION_DUCKDB_PATH") or publish.DEFAULT_PUBLISHED)
+    published = publish.published_path(environ)
     return publish.parquet_path(published)
 
 

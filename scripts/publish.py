@@ -59,6 +59,14 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_PUBLISHED = Path("segmentation.duckdb")
+
+
+def published_path(environ=os.environ) -> Path:
+    """Where readers find the published warehouse: $SEGMENTATION_DUCKDB_PATH, else the default.
+    The report, the summary and the dashboard read it from here."""
+    return Path(environ.get("SEGMENTATION_DUCKDB_PATH") or DEFAULT_PUBLISHED)
+
+
 DEFAULT_KEEP = 3
 DBT = Path(sys.executable).with_name("dbt")
 # Test and debugging hook: pause before the named step (see STEPS) until killed.
@@ -360,7 +368,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--published",
         type=Path,
-        default=Path(os.environ.get("SEGMENTATION_DUCKDB_PATH") or DEFAULT_PUBLISHED),
+        default=published_path(),
         help="the path readers open (default: $SEGMENTATION_DUCKDB_PATH or %(default)s)",
     )
     parser.add_argument(

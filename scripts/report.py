@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
-import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -43,7 +42,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-DEFAULT_DATABASE = "segmentation.duckdb"
+from scripts import publish
+
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
 
 # The scatter stays an SVG plot a laptop browser draws instantly (no WebGL needed).
@@ -1513,7 +1513,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--database",
         type=Path,
-        default=Path(os.environ.get("SEGMENTATION_DUCKDB_PATH") or DEFAULT_DATABASE),
+        default=publish.published_path(),
         help="the DuckDB file dbt built (default: $SEGMENTATION_DUCKDB_PATH or %(default)s)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="default: %(default)s")

@@ -7,12 +7,11 @@ The published warehouse is opened read-only and closed before printing; only mar
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import duckdb
 
-DEFAULT_DATABASE = "segmentation.duckdb"
+from scripts import publish
 
 QUERIES = {
     "as_of": "select as_of_date, last_transaction_date, currency from segmentation_settings",
@@ -133,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database",
-        default=os.environ.get("SEGMENTATION_DUCKDB_PATH", DEFAULT_DATABASE),
+        default=publish.published_path(),
         help="the published warehouse (default: $SEGMENTATION_DUCKDB_PATH or segmentation.duckdb)",
     )
     args = parser.parse_args(argv)
-    print(render(fetch(args.database)))
+    print(render(fetch(str(args.database))))
     return 0
 
 
