@@ -215,7 +215,12 @@ def demo(store, first, tmp_path_factory) -> dict:
         + [CONSISTENCY_SQL]
     )
     deadline = time.monotonic() + 60
-    while not (logs / "held.jsonl").exists() or not (logs / "reads.jsonl").stat().st_size:
+
+    def started_reading(log: Path) -> bool:
+        # Either reader may be the first to create its log: wait for both, without racing.
+        return log.exists() and log.stat().st_size > 0
+
+    while not (started_reading(logs / "held.jsonl") and started_reading(logs / "reads.jsonl")):
         assert time.monotonic() < deadline, "the readers did not start"
         time.sleep(0.1)
     started = time.time()
