@@ -191,6 +191,8 @@ def primary_key(model: dict, tests: list[dict]) -> str | None:
         column = data_test_column(test)
         if data_test_name(test) == "unique" and column and column.lower() in not_null:
             return f"{column} (unique, not null)"
+        if data_test_name(test) == "unique_line_ids" and column:
+            return f"{column} (unique_line_ids: unique and not null in one scan)"
     for test in unconditional:
         name = data_test_name(test)
         if name == "exactly_one_row":

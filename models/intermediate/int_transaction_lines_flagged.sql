@@ -2,7 +2,10 @@
     The flags are independent; int_transaction_lines_classified picks the first
     true one in var('cleaning_rule_precedence'). Outlier flags need thresholds
     computed from the other flags, so they are added there. -#}
-{%- set duplicate_text_columns = ['invoice_no', 'stock_code', 'description', 'customer_id', 'country'] -%}
+{#- A view: every line is written once, in staging. The flags cost a scan of it and
+    joins to small tables (the repeated lines, the non-product codes), which is less
+    than writing every line a second time. -#}
+{{ config(materialized='view') }}
 with
 
 staged as (
@@ -20,74 +23,18 @@ as_of as (
 
 ),
 
-non_product_codes as (
+duplicates as (
 
     select
-        upper(stock_code) as code,
-        match_type
-    from {{ ref('non_product_stock_codes') }}
-
-),
-
--- Matched once per distinct code, not once per line: prefix rules cannot use a hash join.
-distinct_stock_codes as (
-
-    select distinct stock_code from {{ ref('stg_shop__transactions') }}
+        transaction_line_id,
+        occurrence
+    from {{ ref('int_exact_duplicate_lines') }}
 
 ),
 
 non_product_stock_codes as (
 
-    select distinct distinct_stock_codes.stock_code
-    from distinct_stock_codes
-    inner join non_product_codes
-        on (
-            non_product_codes.match_type = 'exact'
-            and upper(distinct_stock_codes.stock_code) = non_product_codes.code
-        )
-        or (
-            non_product_codes.match_type = 'prefix'
-            and left(upper(distinct_stock_codes.stock_code), length(non_product_codes.code))
-            = non_product_codes.code
-        )
-
-),
-
--- Exact duplicates share all eight values below. Lines that share the five text values
--- are found first with one aggregate over a hash of them (cheap: no casts, one 64-bit
--- key); only those few lines go through the exact window. Equal lines always have equal
--- hashes, and the window compares the values themselves, so the result is the window's
--- over every line at a fraction of its cost. The model is read once per CTE (no CTE is
--- used twice, so DuckDB copies nothing).
-repeated_text_hashes as (
-
-    select hash({{ duplicate_text_columns | join(', ') }}) as text_hash
-    from {{ ref('stg_shop__transactions') }}
-    group by 1
-    having count(*) > 1
-
-),
-
-repeated_lines as (
-
-    select
-        transaction_line_id,
-        row_number() over (
-            partition by
-                invoice_no,
-                stock_code,
-                description,
-                coalesce(cast(quantity as {{ dbt.type_string() }}), quantity_raw),
-                coalesce(cast(unit_price as {{ dbt.type_string() }}), price_raw),
-                coalesce(cast(invoiced_at as {{ dbt.type_string() }}), invoice_date_raw),
-                customer_id,
-                country
-            order by transaction_line_id
-        ) as occurrence
-    from {{ ref('stg_shop__transactions') }}
-    where
-        hash({{ duplicate_text_columns | join(', ') }})
-        in (select repeated_text_hashes.text_hash from repeated_text_hashes)
+    select stock_code from {{ ref('int_non_product_stock_codes') }}
 
 ),
 
@@ -103,14 +50,14 @@ with_context as (
             false
         ) as is_cancellation_invoice,
         non_product_stock_codes.stock_code is not null as is_non_product,
-        coalesce(repeated_lines.occurrence, 1) as occurrence
+        coalesce(duplicates.occurrence, 1) as occurrence
 
     from staged
     cross join as_of
     left join non_product_stock_codes
         on staged.stock_code = non_product_stock_codes.stock_code
-    left join repeated_lines
-        on staged.transaction_line_id = repeated_lines.transaction_line_id
+    left join duplicates
+        on staged.transaction_line_id = duplicates.transaction_line_id
 
 ),
 

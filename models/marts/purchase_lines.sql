@@ -1,4 +1,6 @@
-{#- The clean purchase lines RFM is computed from. -#}
+{#- The clean purchase lines RFM is computed from. A view: the lines are written
+    once, in staging. -#}
+{{ config(materialized='view') }}
 with
 
 classified as (

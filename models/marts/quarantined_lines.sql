@@ -1,5 +1,9 @@
 {#- Every line that is neither a clean purchase nor a return, with the reason
-    and the raw values as the export had them. -#}
+    and the raw values. Staging keeps the export's text only where it did not
+    parse exactly; elsewhere the text is the value as read (a number without
+    trailing zeros, the timestamp in ISO form). A view: the lines are written
+    once, in staging. -#}
+{{ config(materialized='view') }}
 with
 
 classified as (
@@ -27,9 +31,21 @@ final as (
         classified.invoice_no,
         classified.stock_code,
         classified.description,
-        classified.quantity_raw,
-        classified.price_raw,
-        classified.invoice_date_raw,
+        coalesce(
+            classified.quantity_raw,
+            regexp_replace(cast(classified.quantity as {{ dbt.type_string() }}), '\.?0+$', '')
+        ) as quantity_raw,
+        coalesce(
+            classified.price_raw,
+            regexp_replace(
+                cast(classified.{{ 'line_amount' if var('raw_price_is_line_total') else 'unit_price' }}
+                    as {{ dbt.type_string() }}),
+                '\.?0+$', ''
+            )
+        ) as price_raw,
+        coalesce(
+            classified.invoice_date_raw, cast(classified.invoiced_at as {{ dbt.type_string() }})
+        ) as invoice_date_raw,
         classified.customer_id,
         classified.country,
         classified.quantity,

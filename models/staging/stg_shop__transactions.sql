@@ -1,6 +1,9 @@
 {#- One row per raw line of the shop's export, renamed to canonical names and
-    cast. Nothing is filtered here: classification happens downstream, and the
-    raw text of every value that can fail to parse is kept for the quarantine.
+    cast. Nothing is filtered here: classification happens downstream. The raw
+    text of the numbers and of the date is kept only on the lines where it did
+    not parse exactly (for the quarantine): everywhere else the typed value says
+    all the text did, and writing the text of every line is the widest part of
+    the table.
     Numbers are held in fixed decimal types (exact to the cent and beyond); a value
     those types cannot hold exactly is marked, never rounded silently. -#}
 {%- set quantity_type = 'decimal(18, 3)' -%}
@@ -80,6 +83,23 @@ amounts as (
 
 ),
 
+checked as (
+
+    select
+        *,
+        coalesce(
+            quantity = quantity_exact
+            and is_unit_price_exact
+            and line_amount = line_amount_exact,
+            false
+        ) as is_exact,
+        coalesce(
+            cast(invoiced_at as date) >= cast('{{ var("earliest_valid_date") }}' as date), false
+        ) as is_usable_date
+    from amounts
+
+),
+
 final as (
 
     select
@@ -99,17 +119,12 @@ final as (
         customer_id,
         country,
         is_quantity_number and is_price_number as has_numeric_values,
-        coalesce(
-            quantity = quantity_exact
-            and is_unit_price_exact
-            and line_amount = line_amount_exact,
-            false
-        ) as has_exact_values,
-        quantity_raw,
-        price_raw,
-        invoice_date_raw
+        is_exact as has_exact_values,
+        case when not (is_quantity_number and is_price_number and is_exact) then quantity_raw end as quantity_raw,
+        case when not (is_quantity_number and is_price_number and is_exact) then price_raw end as price_raw,
+        case when not is_usable_date then invoice_date_raw end as invoice_date_raw
 
-    from amounts
+    from checked
 
 )
 

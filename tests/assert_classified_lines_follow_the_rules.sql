@@ -1,0 +1,109 @@
+{#- The line-level rules of the classified lines, checked in one scan of them
+    (they are a view over staging: every separate test would classify every line
+    again). It replaces one test per rule, with the same guarantees:
+    - as many lines as staging: the joins that classify add or lose no line, so
+      with staging's ids unique (unique_line_ids) the classified ids are too;
+    - every line has a status among clean, returned, quarantined and a reason
+      code of seed cleaning_rules;
+    - clean lines have a positive quantity and unit price, and clean and
+      returned lines a customer;
+    - the returned lines are exactly the lines of int_return_lines_matched.
+    Returns one row naming each rule broken and how many lines break it. -#}
+with
+
+classified as (
+
+    select
+        transaction_line_id,
+        line_status,
+        reason_code,
+        quantity,
+        unit_price,
+        customer_id
+    from {{ ref('int_transaction_lines_classified') }}
+
+),
+
+rules as (
+
+    select reason_code from {{ ref('cleaning_rules') }}
+
+),
+
+matched_returns as (
+
+    select transaction_line_id from {{ ref('int_return_lines_matched') }}
+
+),
+
+checked as (
+
+    select
+        count(*) as classified_lines,
+        count(*) filter (
+            where classified.line_status is null
+            or classified.line_status not in ('clean', 'returned', 'quarantined')
+        ) as lines_without_a_known_status,
+        count(*) filter (
+            where classified.reason_code is null
+            or classified.reason_code not in (select rules.reason_code from rules)
+        ) as lines_without_a_known_reason,
+        count(*) filter (
+            where classified.line_status = 'clean' and classified.quantity <= 0
+        ) as clean_lines_without_positive_quantity,
+        count(*) filter (
+            where classified.line_status = 'clean' and classified.unit_price <= 0
+        ) as clean_lines_without_positive_price,
+        count(*) filter (
+            where classified.line_status in ('clean', 'returned') and classified.customer_id is null
+        ) as clean_or_returned_lines_without_customer,
+        count(*) filter (
+            where (classified.line_status = 'returned') != (matched_returns.transaction_line_id is not null)
+        ) as returned_lines_not_matched_once,
+        count(matched_returns.transaction_line_id) as matched_returns_found
+
+    from classified
+    left join matched_returns
+        on classified.transaction_line_id = matched_returns.transaction_line_id
+
+),
+
+expected as (
+
+    select
+        (select count(*) from {{ ref('stg_shop__transactions') }}) as staged_lines,
+        (select count(*) from matched_returns) as matched_return_lines
+
+),
+
+problems as (
+
+    select 'classified lines differ in number from staged lines' as problem, classified_lines as lines
+    from checked cross join expected where classified_lines != staged_lines
+    union all
+    select 'lines without a status among clean, returned, quarantined', lines_without_a_known_status
+    from checked where lines_without_a_known_status > 0
+    union all
+    select 'lines without a reason code of seed cleaning_rules', lines_without_a_known_reason
+    from checked where lines_without_a_known_reason > 0
+    union all
+    select 'clean lines with a quantity of 0 or less', clean_lines_without_positive_quantity
+    from checked where clean_lines_without_positive_quantity > 0
+    union all
+    select 'clean lines with a unit price of 0 or less', clean_lines_without_positive_price
+    from checked where clean_lines_without_positive_price > 0
+    union all
+    select 'clean or returned lines without a customer', clean_or_returned_lines_without_customer
+    from checked where clean_or_returned_lines_without_customer > 0
+    union all
+    select 'returned lines missing from int_return_lines_matched, or lines there not returned',
+        returned_lines_not_matched_once
+    from checked where returned_lines_not_matched_once > 0
+    union all
+    select 'lines of int_return_lines_matched that are not classified lines',
+        matched_return_lines - matched_returns_found
+    from checked cross join expected where matched_returns_found != matched_return_lines
+
+)
+
+select * from problems
