@@ -8,7 +8,7 @@
     - clean lines have a positive quantity and unit price, and clean and
       returned lines a customer;
     - the returned lines are exactly the lines of int_return_lines_matched.
-    Returns one row naming each rule broken and how many lines break it. -#}
+    Returns one row with every count when any rule is broken. -#}
 with
 
 classified as (
@@ -71,39 +71,29 @@ checked as (
 expected as (
 
     select
-        (select count(*) from {{ ref('stg_shop__transactions') }}) as staged_lines,
-        (select count(*) from matched_returns) as matched_return_lines
+        (select count(*) as lines from {{ ref('stg_shop__transactions') }}) as staged_lines,
+        (select count(*) as lines from matched_returns) as matched_return_lines
 
 ),
 
-problems as (
+final as (
 
-    select 'classified lines differ in number from staged lines' as problem, classified_lines as lines
-    from checked cross join expected where classified_lines != staged_lines
-    union all
-    select 'lines without a status among clean, returned, quarantined', lines_without_a_known_status
-    from checked where lines_without_a_known_status > 0
-    union all
-    select 'lines without a reason code of seed cleaning_rules', lines_without_a_known_reason
-    from checked where lines_without_a_known_reason > 0
-    union all
-    select 'clean lines with a quantity of 0 or less', clean_lines_without_positive_quantity
-    from checked where clean_lines_without_positive_quantity > 0
-    union all
-    select 'clean lines with a unit price of 0 or less', clean_lines_without_positive_price
-    from checked where clean_lines_without_positive_price > 0
-    union all
-    select 'clean or returned lines without a customer', clean_or_returned_lines_without_customer
-    from checked where clean_or_returned_lines_without_customer > 0
-    union all
-    select 'returned lines missing from int_return_lines_matched, or lines there not returned',
-        returned_lines_not_matched_once
-    from checked where returned_lines_not_matched_once > 0
-    union all
-    select 'lines of int_return_lines_matched that are not classified lines',
-        matched_return_lines - matched_returns_found
-    from checked cross join expected where matched_returns_found != matched_return_lines
+    select
+        expected.staged_lines,
+        expected.matched_return_lines,
+        checked.*
+    from checked
+    cross join expected
 
 )
 
-select * from problems
+select * from final
+where
+    classified_lines != staged_lines
+    or lines_without_a_known_status > 0
+    or lines_without_a_known_reason > 0
+    or clean_lines_without_positive_quantity > 0
+    or clean_lines_without_positive_price > 0
+    or clean_or_returned_lines_without_customer > 0
+    or returned_lines_not_matched_once > 0
+    or matched_returns_found != matched_return_lines

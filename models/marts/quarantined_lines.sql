@@ -4,6 +4,8 @@
     trailing zeros, the timestamp in ISO form). A view: the lines are written
     once, in staging. -#}
 {{ config(materialized='view') }}
+{#- The value the export's price column held. -#}
+{%- set exported_price = 'line_amount' if var('raw_price_is_line_total') else 'unit_price' -%}
 with
 
 classified as (
@@ -37,11 +39,7 @@ final as (
         ) as quantity_raw,
         coalesce(
             classified.price_raw,
-            regexp_replace(
-                cast(classified.{{ 'line_amount' if var('raw_price_is_line_total') else 'unit_price' }}
-                    as {{ dbt.type_string() }}),
-                '\.?0+$', ''
-            )
+            regexp_replace(cast(classified.{{ exported_price }} as {{ dbt.type_string() }}), '\.?0+$', '')
         ) as price_raw,
         coalesce(
             classified.invoice_date_raw, cast(classified.invoiced_at as {{ dbt.type_string() }})
