@@ -9,8 +9,11 @@
 {%- set quantity_type = 'decimal(18, 3)' -%}
 {%- set price_type = 'decimal(18, 6)' -%}
 {%- set amount_type = 'decimal(18, 6)' -%}
-{#- Wide enough for any held quantity times any held price, and for the raw text. -#}
+{#- Wide enough for any held quantity times any held price, and for the raw text; slow in
+    DuckDB (128-bit), so only lines the fast checks cannot settle use it. -#}
 {%- set exact_type = 'decimal(38, 9)' -%}
+{#- A quantity times a price below this (in value) fits a 64-bit decimal of scale 9. -#}
+{%- set small_amount = '1e9' -%}
 {%- set date_column = var('raw_columns')['invoice_date'] -%}
 {%- set source_types = source_column_types(source('shop', 'transactions')) -%}
 -- depends_on: {{ ref('stg_shop__source_files') }}
@@ -44,32 +47,26 @@ numbers as (
 
     select
         *,
-        -- A number is a finite decimal or float literal ('NaN' and 'inf' are not).
-        coalesce(isfinite(try_cast(quantity_raw as double)), false) as is_quantity_number,
-        coalesce(isfinite(try_cast(price_raw as double)), false) as is_price_number,
+        try_cast(quantity_raw as double) as quantity_number,
+        try_cast(price_raw as double) as price_number,
         try_cast(quantity_raw as {{ quantity_type }}) as quantity,
-        try_cast(quantity_raw as {{ exact_type }}) as quantity_exact,
-        try_cast(price_raw as {{ price_type }}) as price_held,
-        try_cast(price_raw as {{ exact_type }}) as price_exact
+        try_cast(price_raw as {{ price_type }}) as price_held
 
     from renamed
 
 ),
 
-exact_amounts as (
+held as (
 
     select
         *,
-        {% if var('raw_price_is_line_total') %}
-        -- The export holds the line total: it is the exact value; the unit price is derived.
-        price_exact as line_amount_exact,
-        try_cast(price_exact / nullif(quantity, 0) as {{ price_type }}) as unit_price,
-        true as is_unit_price_exact
-        {% else %}
-        cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }}) as line_amount_exact,
-        price_held as unit_price,
-        price_held = price_exact as is_unit_price_exact
-        {% endif %}
+        -- A number is a finite decimal or float literal ('NaN' and 'inf' are not).
+        coalesce(isfinite(quantity_number), false) as is_quantity_number,
+        coalesce(isfinite(price_number), false) as is_price_number,
+        {{ held_exactly('quantity', 'quantity_raw', 'quantity_number', exact_type) }} as is_quantity_exact,
+        {{ held_exactly('price_held', 'price_raw', 'price_number', exact_type) }} as is_price_exact,
+        -- Below this the product of the held values fits 64-bit decimals: exact and fast.
+        coalesce(abs(quantity_number * price_number) < {{ small_amount }}, false) as is_small_amount
     from numbers
 
 ),
@@ -78,8 +75,25 @@ amounts as (
 
     select
         *,
-        try_cast(line_amount_exact as {{ amount_type }}) as line_amount
-    from exact_amounts
+        {% if var('raw_price_is_line_total') -%}
+        -- The export holds the line total: it is the exact value; the unit price is derived.
+        price_held as line_amount,
+        try_cast(price_held / nullif(quantity, 0) as {{ price_type }}) as unit_price,
+        is_price_exact as is_line_amount_exact
+        {%- else -%}
+        price_held as unit_price,
+        case
+            when is_small_amount then cast(quantity * price_held as {{ amount_type }})
+            else try_cast(cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }}) as {{ amount_type }})
+        end as line_amount,
+        -- Rounded to the amount's scale is exact only when nothing was rounded off.
+        case
+            when is_small_amount then cast(quantity * price_held as {{ amount_type }}) = quantity * price_held
+            else try_cast(cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }}) as {{ amount_type }})
+                = cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }})
+        end and is_price_exact as is_line_amount_exact
+        {%- endif %}
+    from held
 
 ),
 
@@ -87,12 +101,7 @@ checked as (
 
     select
         *,
-        coalesce(
-            quantity = quantity_exact
-            and is_unit_price_exact
-            and line_amount = line_amount_exact,
-            false
-        ) as is_exact,
+        coalesce(is_quantity_exact and is_line_amount_exact, false) as is_exact,
         coalesce(
             cast(invoiced_at as date) >= cast('{{ var("earliest_valid_date") }}' as date), false
         ) as is_usable_date

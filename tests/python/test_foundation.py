@@ -194,11 +194,11 @@ def test_line_ids_are_file_positions_in_a_csv_read_in_parallel(tmp_path):
     # Both sides are streamed: a million tuples held twice would weigh on the test process.
     with path.open(newline="") as handle, duckdb.connect(str(warehouse.path), read_only=True) as db:
         staged = db.execute(
-            "select transaction_line_id, invoice_no, stock_code, quantity_raw "
+            "select transaction_line_id, invoice_no, stock_code, cast(quantity as bigint) "
             "from stg_shop__transactions order by transaction_line_id"
         )
         expected = (
-            (position, row["InvoiceNo"].strip(), row["StockCode"].strip(), row["Quantity"])
+            (position, row["InvoiceNo"].strip(), row["StockCode"].strip(), int(row["Quantity"]))
             for position, row in enumerate(csv.DictReader(handle), start=1)
         )
         pairs = itertools.zip_longest(expected, fetched_rows(staged))

@@ -212,6 +212,8 @@ PROBE_MODELS = {
     "probe_same_rows": "select 1 as id union all select 2 union all select 3\n",
     "probe_two_rows": "select 1 as id union all select 2\n",
     "probe_one_row": "select 1 as id\n",
+    # Unique ids with a gap: not the positions 1..n.
+    "probe_gap": "select 1 as id union all select 3\n",
     # 7 three times, 9 twice, null twice: dbt's unique test ignores nulls.
     "probe_repeats": (
         "select 7 as value union all select 7 union all select 7 union all select 8\n"
@@ -264,7 +266,12 @@ PROBE_YAML = {
                 {
                     "name": "id",
                     "description": "Row id.",
-                    "data_tests": [probe_test("unique", "probe_unique_pass")],
+                    "data_tests": [
+                        probe_test("unique", "probe_unique_pass"),
+                        probe_test(
+                            "unique_line_ids", "probe_line_ids_sequential_pass", {"sequential": True}
+                        ),
+                    ],
                 },
                 {
                     "name": "v",
@@ -322,6 +329,22 @@ PROBE_YAML = {
             ],
         },
         {
+            "name": "probe_gap",
+            "description": "Ids 1 and 3.",
+            "columns": [
+                {
+                    "name": "id",
+                    "description": "1, 3.",
+                    "data_tests": [
+                        probe_test("unique_line_ids", "probe_line_ids_gap_pass"),
+                        probe_test(
+                            "unique_line_ids", "probe_line_ids_gap_fail", {"sequential": True}
+                        ),
+                    ],
+                }
+            ],
+        },
+        {
             "name": "probe_repeats",
             "description": "7, 7, 7, 8, 9, 9, null, null.",
             "columns": [
@@ -334,7 +357,8 @@ PROBE_YAML = {
                                 "name": "probe_unique_fail",
                                 "config": {"store_failures": True},
                             }
-                        }
+                        },
+                        probe_test("unique_line_ids", "probe_line_ids_repeats_fail"),
                     ],
                 }
             ],
@@ -352,6 +376,8 @@ EXPECTED_FAILURES = {
     "probe_accepted_range_max_fail": 1,  # 15
     "probe_column_expression_null_fail": 1,  # null is not true
     "probe_unique_fail": 2,  # 7 and 9 (nulls are not values)
+    "probe_line_ids_gap_fail": 1,  # one row of counts: 1 and 3 are not 1..2
+    "probe_line_ids_repeats_fail": 1,  # one row of counts: repeats and nulls
 }
 
 
@@ -446,6 +472,9 @@ def model_node(contract: bool = False, not_null: tuple[str, ...] = ()) -> dict:
         # A conditional test proves nothing about the whole table.
         (model_node(), [node_test("unique", "id", where="x"), node_test("not_null", "id")], None),
         (model_node(), [node_test("exactly_one_row")], "exactly one row"),
+        # One scan for unique and not null.
+        (model_node(), [node_test("unique_line_ids", "id")], "id (unique_line_ids"),
+        (model_node(), [node_test("unique_line_ids", "id", where="x")], None),
         (
             model_node(contract=True, not_null=("id", "other")),
             [node_test("unique_combination_of_columns", combination_of_columns=["id", "other"])],
