@@ -1,8 +1,8 @@
 {#- The line-level rules of the classified lines, checked in one scan of them
     (they are a view over staging: every separate test would classify every line
     again). It replaces one test per rule, with the same guarantees:
-    - as many lines as staging: the joins that classify add or lose no line, so
-      with staging's ids unique (unique_line_ids) the classified ids are too;
+    - as many lines as staging (the joins that classify add or lose no line), and
+      their ids unique and not null;
     - every line has a status among clean, returned, quarantined and a reason
       code of seed cleaning_rules;
     - clean lines have a positive quantity and unit price, and clean and
@@ -40,6 +40,8 @@ checked as (
 
     select
         count(*) as classified_lines,
+        count(classified.transaction_line_id) as line_ids,
+        {{ distinct_id_count('classified.transaction_line_id') }} as distinct_line_ids,
         count(*) filter (
             where classified.line_status is null
             or classified.line_status not in ('clean', 'returned', 'quarantined')
@@ -90,6 +92,8 @@ final as (
 select * from final
 where
     classified_lines != staged_lines
+    or line_ids != classified_lines
+    or distinct_line_ids != classified_lines
     or lines_without_a_known_status > 0
     or lines_without_a_known_reason > 0
     or clean_lines_without_positive_quantity > 0

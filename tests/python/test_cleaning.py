@@ -123,8 +123,13 @@ def test_the_demo_80995_unit_order_and_its_cancellation_are_outliers(demo_wareho
 def test_a_failed_reconciliation_reports_both_sides(dirty_warehouse, tmp_path):
     broken = Warehouse(tmp_path, dict(DIRTY_VARS))
     shutil.copy(dirty_warehouse.path, broken.path)
+    # purchase_lines is a view over the classified lines: a copy of it that loses line 1.
     with duckdb.connect(str(broken.path)) as connection:
-        connection.execute("delete from purchase_lines where transaction_line_id = 1")
+        connection.execute("alter view purchase_lines rename to purchase_lines_built")
+        connection.execute(
+            "create view purchase_lines as "
+            "select * from purchase_lines_built where transaction_line_id != 1"
+        )
     result = broken.dbt("test", "--select", "assert_transaction_lines_reconcile", check=False)
     assert result.returncode != 0
     assert "the export holds 43 records" in result.stdout and "raw 43 lines" in result.stdout

@@ -269,7 +269,9 @@ PROBE_YAML = {
                     "data_tests": [
                         probe_test("unique", "probe_unique_pass"),
                         probe_test(
-                            "unique_line_ids", "probe_line_ids_sequential_pass", {"sequential": True}
+                            "unique_line_ids",
+                            "probe_line_ids_sequential_pass",
+                            {"sequential": True},
                         ),
                     ],
                 },
@@ -450,7 +452,9 @@ def node_test(name: str, column: str | None = None, where: str | None = None, **
     }
 
 
-def model_node(contract: bool = False, not_null: tuple[str, ...] = ()) -> dict:
+def model_node(
+    contract: bool = False, not_null: tuple[str, ...] = (), meta: dict | None = None
+) -> dict:
     columns = {
         name: {
             "name": name,
@@ -458,7 +462,8 @@ def model_node(contract: bool = False, not_null: tuple[str, ...] = ()) -> dict:
         }
         for name in ("id", "other")
     }
-    return {"config": {"contract": {"enforced": contract}}, "columns": columns}
+    config = {"contract": {"enforced": contract}, "meta": meta or {}}
+    return {"config": config, "columns": columns}
 
 
 @pytest.mark.parametrize(
@@ -472,6 +477,17 @@ def model_node(contract: bool = False, not_null: tuple[str, ...] = ()) -> dict:
         # A conditional test proves nothing about the whole table.
         (model_node(), [node_test("unique", "id", where="x"), node_test("not_null", "id")], None),
         (model_node(), [node_test("exactly_one_row")], "exactly one row"),
+        # A singular test named by the model's meta, which reads the model.
+        (
+            model_node(meta={"primary_key": {"column": "id", "tested_by": "assert_lines"}}),
+            [{"name": "assert_lines", "config": {}}],
+            "id (unique and not null: assert_lines)",
+        ),
+        (
+            model_node(meta={"primary_key": {"column": "id", "tested_by": "assert_lines"}}),
+            [{"name": "assert_other", "config": {}}],
+            None,
+        ),
         # One scan for unique and not null.
         (model_node(), [node_test("unique_line_ids", "id")], "id (unique_line_ids"),
         (model_node(), [node_test("unique_line_ids", "id", where="x")], None),
