@@ -9,6 +9,7 @@
       returned lines a customer;
     - the returned lines are exactly the lines of int_return_lines_matched.
     Returns one row with every count when any rule is broken. -#}
+{%- set bounds = line_id_bounds(ref('stg_shop__transactions'), 'transaction_line_id') -%}
 with
 
 classified as (
@@ -41,7 +42,7 @@ checked as (
     select
         count(*) as classified_lines,
         count(classified.transaction_line_id) as line_ids,
-        {{ distinct_id_count('classified.transaction_line_id') }} as distinct_line_ids,
+        {{ distinct_id_count('classified.transaction_line_id', bounds[0], bounds[1]) }} as distinct_line_ids,
         count(*) filter (
             where classified.line_status is null
             or classified.line_status not in ('clean', 'returned', 'quarantined')

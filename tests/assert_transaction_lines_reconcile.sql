@@ -6,6 +6,7 @@
     keys unique and not null, checked here in the one scan of each mart).
     A short read of the file (a truncated archive) fails here. On a mismatch the
     error gives every side. -#}
+{%- set bounds = line_id_bounds(ref('stg_shop__transactions'), 'transaction_line_id') -%}
 {%- set reconciliation -%}
 with
 
@@ -54,7 +55,7 @@ accounted as (
         count(*) as accounted_lines,
         coalesce(sum(line_amount), 0) as accounted_amount,
         count(transaction_line_id) as accounted_ids,
-        {{ distinct_id_count('transaction_line_id') }} as distinct_accounted_ids,
+        {{ distinct_id_count('transaction_line_id', bounds[0], bounds[1]) }} as distinct_accounted_ids,
         min(transaction_line_id) as first_id,
         max(transaction_line_id) as last_id
     from accounted_lines
