@@ -186,12 +186,16 @@ def primary_key(model: dict, tests: list[dict]) -> str | None:
     a singular test that checks its key with others in one scan (the line views, where
     each separate test would classify every line again); the test must read the model."""
     declared = (model["config"].get("meta") or model.get("meta") or {}).get("primary_key")
-    if declared and declared.get("column") and declared.get("tested_by"):
-        if any(
+    if (
+        declared
+        and declared.get("column")
+        and declared.get("tested_by")
+        and any(
             not test.get("test_metadata") and test["name"] == declared["tested_by"]
             for test in tests
-        ):
-            return f"{declared['column']} (unique and not null: {declared['tested_by']})"
+        )
+    ):
+        return f"{declared['column']} (unique and not null: {declared['tested_by']})"
     unconditional = [test for test in tests if not test["config"].get("where")]
     not_null = not_null_columns(model, tests)
     contract = (model["config"].get("contract") or {}).get("enforced")

@@ -14,6 +14,7 @@
 {%- set exact_type = 'decimal(38, 9)' -%}
 {#- A quantity times a price below this (in value) fits a 64-bit decimal of scale 9. -#}
 {%- set small_amount = '1e9' -%}
+{%- set wide_product = 'cast(quantity as ' ~ exact_type ~ ') * cast(price_held as ' ~ exact_type ~ ')' -%}
 {%- set date_column = var('raw_columns')['invoice_date'] -%}
 {%- set source_types = source_column_types(source('shop', 'transactions')) -%}
 -- depends_on: {{ ref('stg_shop__source_files') }}
@@ -84,13 +85,12 @@ amounts as (
         price_held as unit_price,
         case
             when is_small_amount then cast(quantity * price_held as {{ amount_type }})
-            else try_cast(cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }}) as {{ amount_type }})
+            else try_cast({{ wide_product }} as {{ amount_type }})
         end as line_amount,
         -- Rounded to the amount's scale is exact only when nothing was rounded off.
         case
             when is_small_amount then cast(quantity * price_held as {{ amount_type }}) = quantity * price_held
-            else try_cast(cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }}) as {{ amount_type }})
-                = cast(quantity as {{ exact_type }}) * cast(price_held as {{ exact_type }})
+            else try_cast({{ wide_product }} as {{ amount_type }}) = {{ wide_product }}
         end and is_price_exact as is_line_amount_exact
         {%- endif %}
     from held
