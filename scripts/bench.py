@@ -360,11 +360,11 @@ def run_build(result: RunResult, data_path: Path, run_dir: Path, build_dir: Path
         result.warehouse_bytes = sum(
             f.stat().st_size for f in build_dir.glob("warehouse.duckdb*") if f.is_file()
         )
-    for path in build_dir.glob("warehouse.duckdb*"):
-        shutil.move(path, run_dir / path.name)
         counts = warehouse_counts(build_dir / "warehouse.duckdb")
         result.lines, result.customers = counts["lines"], counts["customers"]
         result.clean_lines = counts["clean_lines"]
+    for path in build_dir.glob("warehouse.duckdb*"):
+        shutil.move(path, run_dir / path.name)
 
 
 def baseline_env(threads: int) -> dict[str, str]:
