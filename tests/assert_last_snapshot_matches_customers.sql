@@ -4,10 +4,24 @@
     differ. -#}
 with
 
-last_snapshot as (
+history as (
 
     select * from {{ ref('customer_segment_history') }}
-    where snapshot_date = (select max(snapshot_date) from {{ ref('customer_segment_history') }})
+
+),
+
+latest as (
+
+    select max(snapshot_date) as snapshot_date
+    from history
+
+),
+
+last_snapshot as (
+
+    select history.*
+    from history
+    inner join latest on history.snapshot_date = latest.snapshot_date
 
 ),
 

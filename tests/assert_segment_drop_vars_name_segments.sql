@@ -1,16 +1,23 @@
 {#- Every segment named in vars segment_drop_from_segments and
     segment_drop_to_segments is a segment of seed rfm_segments: a typo would
     leave segment_moves_to_act_on silently empty. Returns the unknown names. -#}
+{%- set named = [] -%}
+{%- for setting in ['segment_drop_from_segments', 'segment_drop_to_segments'] -%}
+{%- for name in var(setting) -%}
+{%- do named.append((setting, name)) -%}
+{%- endfor -%}
+{%- endfor -%}
 with
 
 named as (
 
-    {%- for name in var('segment_drop_from_segments') %}
-    select 'segment_drop_from_segments' as setting, '{{ name | replace("'", "''") }}' as rfm_segment union all
-    {%- endfor %}
-    {%- for name in var('segment_drop_to_segments') %}
-    select 'segment_drop_to_segments' as setting, '{{ name | replace("'", "''") }}' as rfm_segment
-    {{- ' union all' if not loop.last }}
+    {% for setting, name in named -%}
+    select
+        '{{ setting }}' as setting,
+        '{{ name | replace("'", "''") }}' as rfm_segment
+    {% if not loop.last %}
+    union all
+    {% endif -%}
     {%- endfor %}
 
 )

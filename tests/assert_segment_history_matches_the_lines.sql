@@ -67,17 +67,17 @@ recomputed as (
     select
         history.snapshot_date,
         (
-            select count(*) from first_customer_days
+            select count(*) as customers from first_customer_days
             where first_customer_days.first_date < history.snapshot_date
         ) as customers,
         (
-            select count(*) from first_invoice_days
+            select count(*) as invoices from first_invoice_days
             where
                 first_invoice_days.first_date < history.snapshot_date
                 and first_invoice_days.invoice_no is not null
         ) as invoices,
         (
-            select coalesce(sum(daily_amounts.amount), 0) from daily_amounts
+            select coalesce(sum(daily_amounts.amount), 0) as monetary from daily_amounts
             where daily_amounts.invoice_date < history.snapshot_date
         ) as monetary
     from history

@@ -95,21 +95,25 @@ invoice_periods as (
 
 ),
 
+invoice_first_periods as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id, invoice_no order by period_snapshot_date
+        ) as invoice_period_rank
+    from invoice_periods
+
+),
+
 invoices_counted as (
 
     {#- Frequency counts distinct invoices: an invoice counts in the period it
         first appears in. -#}
     select
         *,
-        case
-            when invoice_no is not null
-                and row_number() over (
-                    partition by customer_id, invoice_no order by period_snapshot_date
-                ) = 1
-                then 1
-            else 0
-        end as new_invoices
-    from invoice_periods
+        case when invoice_no is not null and invoice_period_rank = 1 then 1 else 0 end as new_invoices
+    from invoice_first_periods
 
 ),
 
@@ -202,10 +206,10 @@ states as (
     from running
     inner join snapshots
         on
-            snapshots.snapshot_date >= running.period_snapshot_date
+            running.period_snapshot_date <= snapshots.snapshot_date
             and (
                 running.next_period_snapshot_date is null
-                or snapshots.snapshot_date < running.next_period_snapshot_date
+                or running.next_period_snapshot_date > snapshots.snapshot_date
             )
     -- A customer enters the snapshots with their first clean purchase, not a return.
     where running.purchase_lines > 0
@@ -232,7 +236,9 @@ scored as (
 
     select
         *,
-        {{ quantile_score('recency_days', var('rfm_bins'), higher_is_better=false, partition_by='snapshot_date') }} as r_score,
+        {{ quantile_score(
+            'recency_days', var('rfm_bins'), higher_is_better=false, partition_by='snapshot_date'
+        ) }} as r_score,
         {{ quantile_score('frequency', var('rfm_bins'), partition_by='snapshot_date') }} as f_score,
         {{ quantile_score('monetary', var('rfm_bins'), partition_by='snapshot_date') }} as m_score
     from measured

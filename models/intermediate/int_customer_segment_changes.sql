@@ -22,11 +22,19 @@ with_previous as (
         customer_id,
         rfm_segment,
         lag(rfm_segment) over customer_snapshots as previous_rfm_segment,
-        -- The first snapshot of a customer starts their first run in a segment.
-        row_number() over customer_snapshots = 1
-        or rfm_segment is distinct from lag(rfm_segment) over customer_snapshots as starts_run
+        row_number() over customer_snapshots as snapshot_rank
     from history
     window customer_snapshots as (partition by customer_id order by snapshot_date)
+
+),
+
+marked as (
+
+    select
+        *,
+        -- The first snapshot of a customer starts their first run in a segment.
+        snapshot_rank = 1 or coalesce(rfm_segment, '') != coalesce(previous_rfm_segment, '') as starts_run
+    from with_previous
 
 ),
 
@@ -37,8 +45,15 @@ run_starts as (
         snapshot_date as rfm_segment_changed_on,
         previous_rfm_segment,
         row_number() over (partition by customer_id order by snapshot_date desc) as recency_rank
-    from with_previous
+    from marked
     where starts_run
+
+),
+
+last_snapshot as (
+
+    select max(snapshot_date) as snapshot_date
+    from history
 
 ),
 
@@ -82,7 +97,7 @@ final as (
             and run_starts.recency_rank = 1
     inner join snapshot_counts on latest.customer_id = snapshot_counts.customer_id
     -- Only the customers of the last snapshot: today's customers.
-    where latest.last_snapshot_date = (select max(snapshot_date) from history)
+    inner join last_snapshot on latest.last_snapshot_date = last_snapshot.snapshot_date
 
 )
 

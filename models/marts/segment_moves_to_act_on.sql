@@ -11,14 +11,23 @@ history as (
 
 ),
 
+snapshots as (
+
+    select
+        snapshot_date,
+        previous_snapshot_date,
+        row_number() over (order by snapshot_date desc) as snapshots_after
+    from {{ ref('int_segment_history_snapshots') }}
+
+),
+
 last_pair as (
 
     select
         snapshot_date,
         previous_snapshot_date
-    from {{ ref('int_segment_history_snapshots') }}
-    where snapshot_date = (select max(snapshot_date) from {{ ref('int_segment_history_snapshots') }})
-    and previous_snapshot_date is not null
+    from snapshots
+    where snapshots_after = 1 and previous_snapshot_date is not null
 
 ),
 
@@ -46,7 +55,7 @@ final as (
         current_snapshot.cluster_name,
         segment_actions.recommended_action,
         row_number() over (
-            order by current_snapshot.monetary desc, current_snapshot.customer_id
+            order by current_snapshot.monetary desc, current_snapshot.customer_id asc
         ) as value_rank
 
     from last_pair
