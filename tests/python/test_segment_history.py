@@ -45,9 +45,7 @@ def test_every_snapshot_matches_pandas_on_the_lines(demo_warehouse):
         assert (got["frequency"].to_numpy() == expected["frequency"].to_numpy()).all()
         got_cents = np.round(got["monetary"].astype(float).to_numpy() * 100).astype("int64")
         assert (got_cents == expected["monetary_cents"].to_numpy()).all(), snapshot
-        assert (
-            pd.to_datetime(got["first_purchase_date"]) == expected["first_purchase_date"]
-        ).all()
+        assert (pd.to_datetime(got["first_purchase_date"]) == expected["first_purchase_date"]).all()
 
 
 def test_stability_matches_scikit_learn(demo_warehouse):

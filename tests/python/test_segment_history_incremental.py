@@ -79,7 +79,11 @@ def test_new_month_adds_only_its_snapshot(periodic_runs):
         r for r in second_run["results"] if r["unique_id"].endswith(".int_customer_rfm_history")
     )
     assert result["status"] == "success"
-    assert result["adapter_response"].get("rows_affected") in (None, -1, int(new["customers"].sum()))
+    assert result["adapter_response"].get("rows_affected") in (
+        None,
+        -1,
+        int(new["customers"].sum()),
+    )
 
 
 def test_incremental_history_equals_a_full_rebuild(periodic_runs, demo_warehouse):
