@@ -987,7 +987,7 @@ def history_figure(history: pd.DataFrame) -> go.Figure:
     return _layout(figure, 420)
 
 
-NEW_CUSTOMERS = "(new customers)"
+NEW_CUSTOMERS = "(new customer)"
 
 
 def last_migration_matrix(migration: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:

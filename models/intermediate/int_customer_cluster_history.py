@@ -10,6 +10,8 @@ snapshot on one model, so a move between clusters is a change of the customer.
 from customer_segmentation.clustering.features import settings_from_config
 from customer_segmentation.clustering.history import assign_history
 
+HISTORY_INPUTS = "snapshot_date, customer_id, recency_days, frequency, monetary, return_rate"
+
 
 def model(dbt, session):
     # scikit-learn is imported before the limit is set (see int_kmeans_k_selection).
@@ -18,7 +20,8 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
-    history = dbt.ref("int_customer_rfm_history").df()
+    # Only the keys and the features: the history is the widest input by far.
+    history = dbt.ref("int_customer_rfm_history").project(HISTORY_INPUTS).df()
     customers = dbt.ref("int_customer_rfm").df()
     clusters = dbt.ref("int_customer_clusters").df()
     with threadpool_limits(limits=settings["threads"]):

@@ -1,8 +1,9 @@
 {#- From-segment x to-segment counts and value between consecutive snapshots of
     customer_segment_history, for RFM segments and for clusters. Customers in the
-    later snapshot only are entries (from_segment null); customers in the earlier
-    one only would be exits (to_segment null): a snapshot keeps every customer
-    who ever bought, so a lapsing customer moves to a lapsed segment instead. -#}
+    later snapshot only are entries (from_segment '(new customer)'); customers in
+    the earlier one only would be exits (to_segment '(gone)'): a snapshot keeps
+    every customer who ever bought, so a lapsing customer moves to a lapsed
+    segment instead. Labels rather than nulls keep the matrix's key not null. -#}
 with
 
 history as (
@@ -79,8 +80,8 @@ moves as (
             current_members.previous_snapshot_date, previous_members.previous_snapshot_date
         ) as previous_snapshot_date,
         coalesce(current_members.segment_type, previous_members.segment_type) as segment_type,
-        previous_members.segment_name as from_segment,
-        current_members.segment_name as to_segment,
+        coalesce(previous_members.segment_name, '(new customer)') as from_segment,
+        coalesce(current_members.segment_name, '(gone)') as to_segment,
         previous_members.customer_id is null as is_entry,
         current_members.customer_id is null as is_exit,
         previous_members.monetary as previous_monetary,
