@@ -1,7 +1,8 @@
 {#- The stored snapshots of the incremental int_customer_rfm_history still
-    describe today's lines: per snapshot, its customers, their invoices and
-    their spend (to within the rounding of each customer's value to the cent)
-    recomputed from the clean lines dated before it. A failure means lines before
+    describe today's lines: per snapshot, its customers and their invoices
+    (exactly) and their spend (to within the rounding of each customer's value
+    to the cent, so a correction smaller than half a cent per customer of the
+    snapshot goes unseen) recomputed from the clean lines dated before it. A failure means lines before
     a stored snapshot changed (a corrected export, lines added to a past period,
     other cleaning settings): rebuild the history with
     `dbt build --full-refresh --select int_customer_rfm_history+`. -#}

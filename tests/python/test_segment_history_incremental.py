@@ -94,15 +94,16 @@ def test_incremental_history_equals_a_full_rebuild(periodic_runs, demo_warehouse
 
 
 def test_changed_past_lines_fail_the_check_and_say_how_to_rebuild(periodic_runs, tmp_path):
-    """A stored snapshot that no longer matches the lines (here: one customer's stored spend,
-    as after a corrected export) fails assert_segment_history_matches_the_lines."""
+    """A stored snapshot that no longer matches the lines (here: one more invoice stored for a
+    customer, as if the export had been corrected since) fails
+    assert_segment_history_matches_the_lines."""
     warehouse, *_ = periodic_runs
     directory = tmp_path / "tampered"
     directory.mkdir()
     shutil.copyfile(warehouse.path, directory / "warehouse.duckdb")
     with duckdb.connect(str(directory / "warehouse.duckdb")) as connection:
         connection.execute(
-            "update int_customer_rfm_history set monetary = monetary + 1 "
+            "update int_customer_rfm_history set frequency = frequency + 1 "
             "where snapshot_date = date '2011-06-01' and customer_id = "
             "(select min(customer_id) from int_customer_rfm_history "
             "where snapshot_date = date '2011-06-01')"
