@@ -12,8 +12,10 @@ current directory), read-only and marts only, and writes
    frequency and spend (in the currency of `segmentation_settings`), the recommended
    action and the customers to contact outside the control group;
 3. segment sizes against revenue shares; who returns too much; the campaign list;
-4. segment sizes over time, once a `segment_history` mart exists (none yet: the section
-   says so);
+4. segment sizes over time (mart `segment_history`), the migration between the last two
+   snapshots with the customers who dropped from a valuable segment (`segment_migration`,
+   `segment_moves_to_act_on`) and how stable the segments are from one snapshot to the next
+   (`segment_stability`);
 5. distributions of recency, frequency and spend, the R x FM heat map, and what happened
    to the raw lines, each reason in its plain text from the cleaning rules;
 6. a collapsed appendix with the method: k selection (inertia, silhouette), the PCA map
@@ -101,6 +103,7 @@ DOUBLE_COLUMNS = {
     "median_monetary",
     "matched_return_amount",
     "amount",
+    "value_at_stake",
 }
 QUERIES = {
     "customers": TableQuery(
@@ -187,16 +190,61 @@ QUERIES = {
             "control_group_share",
         ),
     ),
-    # Segment sizes per snapshot. No mart keeps history yet: when one named segment_history
-    # (one row per as_of_date, segment_type and segment_name) exists, the report draws it.
+    # Segment sizes per snapshot (one row per snapshot_date, segment_type and segment_name).
     "history": TableQuery(
         "segment_history",
-        ("as_of_date", "segment_type", "segment_name", "customers"),
-        "as_of_date, segment_type, segment_name",
+        ("snapshot_date", "segment_type", "segment_name", "customers"),
+        "snapshot_date, segment_type, segment_name",
+    ),
+    "migration": TableQuery(
+        "segment_migration",
+        (
+            "snapshot_date",
+            "previous_snapshot_date",
+            "segment_type",
+            "from_segment",
+            "to_segment",
+            "movement",
+            "customers",
+            "monetary",
+        ),
+        "snapshot_date, segment_type, from_segment, to_segment",
+    ),
+    "stability": TableQuery(
+        "segment_stability",
+        (
+            "snapshot_date",
+            "previous_snapshot_date",
+            "customers_in_both",
+            "rfm_segment_kept_share",
+            "cluster_kept_share",
+            "rfm_segment_ari",
+            "cluster_ari",
+        ),
+        "snapshot_date",
+    ),
+    "moves": TableQuery(
+        "segment_moves_to_act_on",
+        (
+            "customer_id",
+            "previous_rfm_segment",
+            "rfm_segment",
+            "recency_days",
+            "frequency",
+            "value_at_stake",
+            "recommended_action",
+            "value_rank",
+        ),
+        "value_rank",
     ),
 }
 # Tables the report can do without: their section explains what is missing instead.
-OPTIONAL_TABLES = {"segment_history"}
+OPTIONAL_TABLES = {
+    "segment_history",
+    "segment_migration",
+    "segment_stability",
+    "segment_moves_to_act_on",
+}
 
 
 @dataclass
@@ -924,17 +972,128 @@ def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
 
 
 def history_figure(history: pd.DataFrame) -> go.Figure:
-    """Customers per RFM segment at each snapshot, once a history mart exists."""
+    """Customers per RFM segment at each snapshot (mart segment_history)."""
     rows = history[history["segment_type"] == "rfm_segment"] if not history.empty else history
-    if rows.empty or rows["as_of_date"].nunique() < 2:
+    if rows.empty or rows["snapshot_date"].nunique() < 2:
         return no_data_figure("no earlier snapshots are kept yet", height=160)
     figure = go.Figure()
     for name, group in rows.groupby("segment_name", sort=True):
         figure.add_trace(
-            go.Scatter(x=group["as_of_date"], y=group["customers"], mode="lines+markers", name=name)
+            go.Scatter(
+                x=group["snapshot_date"], y=group["customers"], mode="lines+markers", name=name
+            )
         )
     figure.update_yaxes(title_text="customers")
     return _layout(figure, 420)
+
+
+NEW_CUSTOMERS = "(new customer)"
+
+
+def last_migration_matrix(migration: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:
+    """Customers from-segment (rows, new customers last) x to-segment (columns) between the
+    last two snapshots, RFM segments in playbook order; empty without two snapshots."""
+    if migration.empty:
+        return pd.DataFrame()
+    rows = migration[migration["segment_type"] == "rfm_segment"]
+    rows = rows[rows["snapshot_date"] == rows["snapshot_date"].max()]
+    if rows.empty:
+        return pd.DataFrame()
+    rows = rows.assign(from_segment=rows["from_segment"].fillna(NEW_CUSTOMERS))
+    matrix = rows.pivot_table(
+        index="from_segment", columns="to_segment", values="customers", aggfunc="sum", fill_value=0
+    )
+    seen = set(matrix.index) | set(matrix.columns)
+    order = [s for s in segment_order if s in seen] + sorted(seen - set(segment_order))
+    order = [s for s in order if s != NEW_CUSTOMERS]
+    matrix = matrix.reindex(index=order + [NEW_CUSTOMERS], columns=order, fill_value=0)
+    return matrix.loc[matrix.sum(axis=1) > 0].astype(int)
+
+
+def migration_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:
+    if matrix.empty:
+        return no_data_figure("no two snapshots to compare yet", height=160)
+    values = matrix.to_numpy()
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            text=values,
+            texttemplate="%{text:,}",
+            colorscale="Blues",
+            colorbar={"title": {"text": "customers"}},
+            hovertemplate="%{y} → %{x}<br>%{z:,} customers<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_xaxes(title_text=title or "segment now", type="category")
+    figure.update_yaxes(title_text="segment before", type="category", autorange="reversed")
+    return _layout(
+        figure, 100 + 34 * len(matrix.index), margin={"l": 170, "r": 30, "t": 30, "b": 90}
+    )
+
+
+def migration_note(migration: pd.DataFrame) -> str:
+    if migration.empty:
+        return ""
+    last = migration[migration["snapshot_date"] == migration["snapshot_date"].max()]
+    return (
+        f"From the snapshot of {pd.Timestamp(last['previous_snapshot_date'].iloc[0]):%d %b %Y} "
+        f"to that of {pd.Timestamp(last['snapshot_date'].iloc[0]):%d %b %Y}; the diagonal "
+        "holds the customers who kept their segment."
+    )
+
+
+def moves_html(moves: pd.DataFrame, currency: str, n: int = 15) -> str:
+    if moves.empty:
+        return (
+            "<p>No customer dropped from a valuable segment to an at-risk one "
+            "in the last period.</p>"
+        )
+    total = moves["value_at_stake"].sum()
+    intro = (
+        f"<p>{len(moves):,} customers dropped from a valuable segment to an at-risk one in the "
+        f"last period, {money(total, currency)} of past spend at stake"
+        f"{f'; the {n} most valuable' if len(moves) > n else ''}:</p>"
+    )
+    return intro + table_html(
+        moves.sort_values("value_rank").head(n),
+        [
+            ("customer_id", "Customer", str),
+            ("previous_rfm_segment", "Was", str),
+            ("rfm_segment", "Is now", str),
+            ("recency_days", "Days since last order", "{:,}".format),
+            ("value_at_stake", f"Value at stake ({currency})", "{:,.2f}".format),
+            ("recommended_action", "What to do", str),
+        ],
+        "moves-table",
+    )
+
+
+def stability_figure(stability: pd.DataFrame) -> go.Figure:
+    """Per pair of consecutive snapshots: the share who kept their segment and the ARI."""
+    if stability.empty:
+        return no_data_figure("no two snapshots to compare yet", height=160)
+    figure = go.Figure()
+    for column, name, dash in (
+        ("rfm_segment_kept_share", "kept their RFM segment", "solid"),
+        ("cluster_kept_share", "kept their cluster", "solid"),
+        ("rfm_segment_ari", "ARI, RFM segments", "dot"),
+        ("cluster_ari", "ARI, clusters", "dot"),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=stability["snapshot_date"],
+                y=stability[column],
+                mode="lines+markers",
+                name=name,
+                line={"dash": dash},
+            )
+        )
+    figure.update_yaxes(title_text="share / adjusted Rand index", range=[0, 1.05])
+    return _layout(figure, 380)
 
 
 def settings_of(data: WarehouseData) -> dict:
@@ -1208,6 +1367,29 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
             "Hibernating segment is the earliest warning.",
             history_figure(history),
             "" if not history.empty else "Appears once the warehouse keeps earlier snapshots.",
+        ),
+        Section(
+            "migration",
+            "Who moved between segments in the last period",
+            "Each row is where customers were at the previous snapshot, each column where they "
+            "are now: off-diagonal cells are moves; the list below is who slipped from a "
+            "valuable segment and is worth a call before they are lost.",
+            migration_figure(
+                last_migration_matrix(
+                    frames["migration"],
+                    rfm_rows["segment_name"].tolist() if "segment_name" in rfm_rows else [],
+                )
+            ),
+            migration_note(frames["migration"]),
+            moves_html(frames["moves"], currency),
+        ),
+        Section(
+            "stability",
+            "Do the segments mean the same thing from one snapshot to the next",
+            "High lines mean customers keep their segment and cluster from one snapshot to the "
+            "next (ARI 1 = the same grouping, about 0 = no more alike than chance): the "
+            "segmentation is stable enough to plan campaigns on.",
+            stability_figure(frames["stability"]),
         ),
         Section(
             "distributions",

@@ -33,6 +33,8 @@ MAIN = (
     "returns",
     "campaign",
     "history",
+    "migration",
+    "stability",
     "distributions",
     "rfm-heatmap",
     "cleaning",
@@ -48,10 +50,13 @@ TRACE_MARKS = {
     "rfm-heatmap": ".heatmaplayer .hm",
     "crosstab": ".heatmaplayer .hm",
     "cleaning": ".barlayer .bars .point",
+    "history": ".scatterlayer .trace .point",
+    "migration": ".heatmaplayer .hm",
+    "stability": ".scatterlayer .trace .point",
 }
-CHARTS = tuple(TRACE_MARKS) + ("history",)
-# No mart keeps segment history yet: the demo's history chart says so.
-NO_DATA_ON_DEMO = {"history"}
+CHARTS = tuple(TRACE_MARKS)
+# The demo keeps a year of monthly snapshots: every chart has data.
+NO_DATA_ON_DEMO: set[str] = set()
 CLUSTERS = {1: "VIP", 2: "Loyal", 3: "Dormant"}
 
 
@@ -270,17 +275,43 @@ def test_returns_overview_counts_matched_returns_and_high_returners_to_contact()
 def test_history_is_drawn_only_from_two_snapshots_on():
     one = pd.DataFrame(
         {
-            "as_of_date": [pd.Timestamp("2011-12-10")] * 2,
+            "snapshot_date": [pd.Timestamp("2011-12-10")] * 2,
             "segment_type": ["rfm_segment", "cluster"],
             "segment_name": ["Champions", "VIP"],
             "customers": [10, 12],
         }
     )
     assert is_no_data(report.history_figure(one))
-    two = pd.concat([one, one.assign(as_of_date=pd.Timestamp("2012-01-10"), customers=[11, 13])])
+    two = pd.concat([one, one.assign(snapshot_date=pd.Timestamp("2012-01-10"), customers=[11, 13])])
     figure = report.history_figure(two)
     assert [t.name for t in figure.data] == ["Champions"]
     assert list(figure.data[0].y) == [10, 11]
+
+
+def test_last_migration_matrix_orders_segments_and_puts_new_customers_last():
+    migration = pd.DataFrame(
+        {
+            "snapshot_date": [pd.Timestamp("2011-12-01")] * 4 + [pd.Timestamp("2011-11-01")],
+            "previous_snapshot_date": [pd.Timestamp("2011-11-01")] * 4
+            + [pd.Timestamp("2011-10-01")],
+            "segment_type": ["rfm_segment"] * 3 + ["cluster", "rfm_segment"],
+            "from_segment": ["Lost", "Champions", None, "VIP", "Lost"],
+            "to_segment": ["Champions", "Lost", "Champions", "VIP", "Lost"],
+            "movement": ["moved", "moved", "entry", "stayed", "stayed"],
+            "customers": [2, 3, 4, 9, 100],
+            "monetary": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    matrix = report.last_migration_matrix(migration, ["Champions", "Lost"])
+    assert list(matrix.index) == ["Champions", "Lost", report.NEW_CUSTOMERS]
+    assert list(matrix.columns) == ["Champions", "Lost"]
+    assert matrix.loc["Lost", "Champions"] == 2
+    assert matrix.loc["Champions", "Lost"] == 3
+    assert matrix.loc[report.NEW_CUSTOMERS, "Champions"] == 4
+    # Only the last pair: the earlier snapshot's 100 stayers are not counted.
+    assert matrix.to_numpy().sum() == 9
+    assert report.last_migration_matrix(migration.iloc[:0], []).empty
+    assert is_no_data(report.migration_figure(pd.DataFrame()))
 
 
 def test_crosstab_matrix_keeps_segment_order_and_cluster_ids_and_fills_gaps():
