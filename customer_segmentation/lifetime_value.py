@@ -607,7 +607,11 @@ def simulate_bgnbd(n, r, alpha, a, b, T, seed) -> pd.DataFrame:
     before_dropout = rng.geometric(p)
     x = np.minimum(arrivals, before_dropout)
     t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), np.maximum(arrivals - x + 1, 1)), 0.0)
-    return pd.DataFrame({"customer_id": np.arange(n), "frequency": x, "recency": t_x, "T": T})
+    # Still a customer at T: did not drop out at any of the repeat purchases made by then.
+    alive = arrivals < before_dropout
+    return pd.DataFrame(
+        {"customer_id": np.arange(n), "frequency": x, "recency": t_x, "T": T, "is_alive": alive}
+    )
 
 
 def simulate_gamma_gamma(frequency, p, q, v, seed) -> np.ndarray:
