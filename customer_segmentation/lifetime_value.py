@@ -10,6 +10,10 @@ Fit a BTYD summary file (columns frequency, recency, T and optionally monetary_v
 as in lifetimes' CDNOW summary) from the command line::
 
     python -m customer_segmentation.lifetime_value fit summary.csv [--fitter pymc_marketing]
+
+Time the fits and predictions on simulated customers (whole days, as in the warehouse)::
+
+    python -m customer_segmentation.lifetime_value bench --customers 1000000
 """
 
 from __future__ import annotations
@@ -645,13 +649,51 @@ def fit_summary_file(path: str, fitter: str = "scipy") -> dict:
     return result
 
 
+def bench(customers: int, seed: int = 0) -> dict:
+    """Seconds to fit both models and predict for `customers` simulated customers observed
+    in whole days over up to two years (the warehouse's resolution)."""
+    import time
+
+    rng = np.random.default_rng(seed)
+    data = simulate_bgnbd(customers, 0.8, 40.0, 0.8, 2.5, rng.integers(1, 730, customers), seed)
+    data["recency"] = np.floor(data["recency"])
+    data["monetary_value"] = simulate_gamma_gamma(data["frequency"], 6.0, 4.0, 15.0, seed + 1)
+    x, t_x, age, m = (data[c] for c in ("frequency", "recency", "T", "monetary_value"))
+    timings = {}
+    started = time.perf_counter()
+    bgnbd = fit_bgnbd(x, t_x, age)
+    timings["bgnbd_fit_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    gamma_gamma = fit_gamma_gamma(x, m)
+    timings["gamma_gamma_fit_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    row = pd.Series({**bgnbd.parameters, **gamma_gamma.parameters})
+    predictions_table(
+        data,
+        row,
+        {"prediction_days": 90.0, "horizon_months": 12, "monthly_discount_rate": 0.01},
+    )
+    timings["prediction_seconds"] = time.perf_counter() - started
+    return {"customers": customers, **timings}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer_segmentation.lifetime_value")
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser("fit", help="fit BG/NBD and Gamma-Gamma to a BTYD summary CSV")
     fit.add_argument("summary", help="CSV with frequency, recency, T (and monetary_value)")
     fit.add_argument("--fitter", choices=FITTERS, default="scipy")
+    timing = commands.add_parser("bench", help="time the fits on simulated customers")
+    timing.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        print(
+            ", ".join(
+                f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in bench(args.customers).items()
+            )
+        )
+        return 0
     for name, fitted in fit_summary_file(args.summary, args.fitter).items():
         parameters = ", ".join(f"{k}={v:.4f}" for k, v in fitted["parameters"].items())
         print(

@@ -10,7 +10,4 @@ def model(dbt, session):
     table = dbt.ref("int_customer_btyd_summary").df()
     fits = dbt.ref("int_clv_fit").df()
     fit_row = fits[fits["fit_scope"] == "as_of"].iloc[0]
-    predictions = predictions_table(table, fit_row, settings)
-    return table[["customer_id", "frequency", "recency", "T", "monetary_value"]].merge(
-        predictions, on="customer_id"
-    )
+    return predictions_table(table, fit_row, settings)
