@@ -248,15 +248,19 @@ def predictions_table(table: pd.DataFrame, fit_row, settings: dict) -> pd.DataFr
     gg = fit_parameters(fit_row, GAMMA_GAMMA_PARAMETERS)
     missing = np.full(len(table), np.nan)
     alive = probability_alive(bg, x, t_x, age) if bg else missing
-    purchases = expected_purchases(bg, x, t_x, age, settings["prediction_days"]) if bg else missing
     value = expected_value_per_purchase(gg, x, m) if gg else missing
-    clv = (
-        discounted_clv(
-            bg, x, t_x, age, value, settings["horizon_months"], settings["monthly_discount_rate"]
-        )
-        if bg and gg
-        else missing
-    )
+    purchases, clv = missing, missing
+    if bg:
+        # The hypergeometric terms depend on (x, t_x, T) only: in whole days most customers
+        # share theirs with others, so they are computed once per distinct history.
+        histories, inverse = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
+        ux, ut, uT = histories.T
+        inverse = inverse.ravel()
+        purchases = expected_purchases(bg, ux, ut, uT, settings["prediction_days"])[inverse]
+        if gg:
+            horizon, rate = settings["horizon_months"], settings["monthly_discount_rate"]
+            per_unit_value = discounted_clv(bg, ux, ut, uT, np.ones(len(ux)), horizon, rate)
+            clv = per_unit_value[inverse] * value
     return pd.DataFrame(
         {
             "customer_id": table["customer_id"],

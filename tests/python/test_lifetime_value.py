@@ -307,3 +307,22 @@ def test_demo_marts_hold_the_fits_the_backtest_and_the_predictions(demo_warehous
     assert predicted == fits.loc["as_of", "bgnbd_customers"]
     at_risk = demo_warehouse.frame("select * from churn_risk_audience")
     assert len(at_risk) > 0 and (at_risk["probability_alive"] < 0.5).all()
+
+
+def test_predictions_table_equals_the_formulas_customer_by_customer(simulated):
+    """Computed once per distinct history, expanded back to every customer."""
+    sample = simulated.iloc[:3000].assign(recency=lambda d: np.floor(d["recency"]))
+    sample = sample.assign(T=np.floor(sample["T"]))
+    fit_row = pd.Series({**BGNBD_TRUTH, **GAMMA_GAMMA_TRUTH})
+    settings = {"prediction_days": 60.0, "horizon_months": 6, "monthly_discount_rate": 0.02}
+    table = lv.predictions_table(sample, fit_row, settings)
+    x, t_x, age, m = (sample[c] for c in ("frequency", "recency", "T", "monetary_value"))
+    bg, gg = list(BGNBD_TRUTH.values()), list(GAMMA_GAMMA_TRUTH.values())
+    value = lv.expected_value_per_purchase(gg, x, m)
+    np.testing.assert_allclose(
+        table["expected_purchases"], lv.expected_purchases(bg, x, t_x, age, 60.0)
+    )
+    np.testing.assert_allclose(
+        table["predicted_clv"], lv.discounted_clv(bg, x, t_x, age, value, 6, 0.02)
+    )
+    assert list(table["customer_id"]) == list(sample["customer_id"])
