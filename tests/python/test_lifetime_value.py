@@ -101,19 +101,25 @@ def test_analytic_gradients_match_finite_differences(simulated):
     t_x, age = sample["recency"].to_numpy(), sample["T"].to_numpy()
     start = np.log([0.7, 20.0, 0.9, 2.0])
     weights = np.ones(len(x))
-    analytic = lv._bgnbd_objective(start, x, t_x, age, weights)[1]
-    numeric = optimize.approx_fprime(
-        start, lambda z: lv._bgnbd_objective(z, x, t_x, age, weights)[0], 1e-7
-    )
+    frequencies, at = np.unique(x, return_inverse=True)
+    args = (x, t_x, age, weights, frequencies, at)
+    analytic = lv._bgnbd_objective(start, *args)[1]
+    numeric = optimize.approx_fprime(start, lambda z: lv._bgnbd_objective(z, *args)[0], 1e-7)
+    # The objective is the likelihood: its value at a point is the mean log-likelihood.
+    at_start = lv.bgnbd_log_likelihood(np.exp(start), x, t_x, age).mean()
+    assert lv._bgnbd_objective(start, *args)[0] == pytest.approx(-at_start)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-7)
     repeat = x > 0
     m = sample["monetary_value"].to_numpy()[repeat]
     start = np.log([4.0, 6.0, 30.0])
-    analytic = lv._gamma_gamma_objective(start, x[repeat], m)[1]
-    numeric = optimize.approx_fprime(
-        start, lambda z: lv._gamma_gamma_objective(z, x[repeat], m)[0], 1e-7
-    )
+    xr = x[repeat]
+    frequencies, at = np.unique(xr, return_inverse=True)
+    args = (xr, m, frequencies, at, np.log(m), np.log(xr))
+    analytic = lv._gamma_gamma_objective(start, *args)[1]
+    numeric = optimize.approx_fprime(start, lambda z: lv._gamma_gamma_objective(z, *args)[0], 1e-7)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-7)
+    at_start = lv.gamma_gamma_log_likelihood(np.exp(start), xr, m).mean()
+    assert lv._gamma_gamma_objective(start, *args)[0] == pytest.approx(-at_start)
 
 
 def test_probability_alive_matches_the_share_still_alive_in_the_simulation(simulated):
