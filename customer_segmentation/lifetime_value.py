@@ -253,9 +253,7 @@ def predictions_table(table: pd.DataFrame, fit_row, settings: dict) -> pd.DataFr
     if bg:
         # The hypergeometric terms depend on (x, t_x, T) only: in whole days most customers
         # share theirs with others, so they are computed once per distinct history.
-        histories, inverse = np.unique(np.column_stack([x, t_x, age]), axis=0, return_inverse=True)
-        ux, ut, uT = histories.T
-        inverse = inverse.ravel()
+        (ux, ut, uT), inverse, _ = _distinct_histories(x, t_x, age)
         purchases = expected_purchases(bg, ux, ut, uT, settings["prediction_days"])[inverse]
         if gg:
             horizon, rate = settings["horizon_months"], settings["monthly_discount_rate"]
@@ -270,6 +268,20 @@ def predictions_table(table: pd.DataFrame, fit_row, settings: dict) -> pd.DataFr
             "predicted_clv": clv,
         }
     )
+
+
+def _distinct_histories(x, t_x, T):
+    """The distinct (x, t_x, T) rows, each row's index into them, and their counts.
+    (np.unique with axis=0 sorts structured rows, 100 times slower at 1M rows.)"""
+    order = np.lexsort((T, t_x, x))
+    sx, st, sT = x[order], t_x[order], T[order]
+    starts = np.ones(len(x), dtype=bool)
+    starts[1:] = (np.diff(sx) != 0) | (np.diff(st) != 0) | (np.diff(sT) != 0)
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(len(x), dtype=np.int64)
+    inverse[order] = group
+    counts = np.bincount(group)
+    return (sx[starts], st[starts], sT[starts]), inverse, counts
 
 
 # ---- Likelihoods -----------------------------------------------------------
@@ -420,8 +432,7 @@ def fit_bgnbd(frequency, recency, T, fitter: str = "scipy") -> Fit:
     _validate_summary(x, t_x, T)
     if fitter == "pymc_marketing":
         return fit_bgnbd_pymc(x, t_x, T)
-    unique, counts = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
-    ux, ut, uT = unique.T
+    (ux, ut, uT), _, counts = _distinct_histories(x, t_x, T)
     weights = counts.astype(float)
     # Moment-style start: the repeat rate per day of the customers' observed age.
     rate = max(x.sum() / T.sum(), 1e-6)

@@ -332,3 +332,15 @@ def test_predictions_table_equals_the_formulas_customer_by_customer(simulated):
         table["predicted_clv"], lv.discounted_clv(bg, x, t_x, age, value, 6, 0.02)
     )
     assert list(table["customer_id"]) == list(sample["customer_id"])
+
+
+def test_distinct_histories_match_numpy_unique_rows():
+    rng = np.random.default_rng(3)
+    x, t_x, age = (rng.integers(0, 4, 500).astype(float) for _ in range(3))
+    (ux, ut, uT), inverse, counts = lv._distinct_histories(x, t_x, age)
+    rows, expected_inverse, expected_counts = np.unique(
+        np.column_stack([x, t_x, age]), axis=0, return_inverse=True, return_counts=True
+    )
+    np.testing.assert_array_equal(np.column_stack([ux, ut, uT]), rows)
+    np.testing.assert_array_equal(inverse, expected_inverse.ravel())
+    np.testing.assert_array_equal(counts, expected_counts)
