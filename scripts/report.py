@@ -190,6 +190,39 @@ QUERIES = {
             "control_group_share",
         ),
     ),
+    "clv_backtest": TableQuery(
+        "clv_backtest",
+        (
+            "frequency_group",
+            "frequency_group_label",
+            "is_total",
+            "customers",
+            "predicted_purchases",
+            "actual_purchases",
+            "error",
+            "relative_error",
+            "calibration_date",
+            "as_of_date",
+            "holdout_days",
+        ),
+        "frequency_group",
+    ),
+    "clv_fit": TableQuery(
+        "clv_fit",
+        (
+            "fit_scope",
+            "fitter",
+            "bgnbd_customers",
+            "frequency_value_correlation",
+            "fit_problem",
+        ),
+        "fit_scope",
+    ),
+    "churn_risk": TableQuery(
+        "churn_risk_audience",
+        ("is_control_group", "customers"),
+        group_by=True,
+    ),
     # Segment sizes per snapshot (one row per snapshot_date, segment_type and segment_name).
     "history": TableQuery(
         "segment_history",
@@ -1261,6 +1294,68 @@ def campaign_html(audience: pd.DataFrame, settings: dict) -> str:
     )
 
 
+def _signed_share(value) -> str:
+    return "" if pd.isna(value) else f"{value:+.1%}"
+
+
+def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.DataFrame) -> str:
+    """The churn-risk list and the backtest per calibration frequency group."""
+    if backtest.empty or fits.empty:
+        return '<p class="empty">No data: the lifetime-value marts are empty.</p>'
+    as_of = fits[fits["fit_scope"] == "as_of"]
+    problem = as_of["fit_problem"].iloc[0] if len(as_of) else None
+    at_risk = int(churn["customers"].sum()) if not churn.empty else 0
+    control = (
+        int(churn.loc[churn["is_control_group"].astype(bool), "customers"].sum())
+        if not churn.empty
+        else 0
+    )
+    total = backtest[backtest["is_total"].astype(bool)]
+    error = total["relative_error"].iloc[0] if len(total) else np.nan
+    first = backtest.iloc[0]
+    cards = "".join(
+        [
+            _card("Churn-risk list", f"{at_risk:,}", "valuable customers likely to have left"),
+            _card("Contact", f"{at_risk - control:,}", "outside the control group"),
+            _card(
+                "Backtest error",
+                _signed_share(error) or "n/a",
+                "predicted against actual purchases in the holdout period",
+            ),
+        ]
+    )
+    warning = (
+        f'<p class="warning">The lifetime-value fit could not be made: {_esc(problem)}</p>'
+        if isinstance(problem, str) and problem
+        else ""
+    )
+    period = (
+        f"Fitted on the purchases before {pd.Timestamp(first['calibration_date']):%Y-%m-%d}, "
+        f"the model predicted the {int(first['holdout_days'])} days up to "
+        f"{pd.Timestamp(first['as_of_date']):%Y-%m-%d}; "
+    )
+    table = table_html(
+        backtest,
+        [
+            ("frequency_group_label", "Repeat purchases before the split", str),
+            ("customers", "Customers", "{:,}".format),
+            ("predicted_purchases", "Predicted purchases", lambda v: _number(v, 1)),
+            ("actual_purchases", "Actual purchases", lambda v: _number(v, 0)),
+            ("error", "Error", lambda v: _number(v, 1)),
+            ("relative_error", "Error share", _signed_share),
+        ],
+        "clv-backtest-table",
+    )
+    return (
+        f'{warning}<div class="headline" id="clv-cards">{cards}</div>'
+        "<p>The churn-risk list is the <code>churn_risk_audience</code> table: the customers "
+        "with the highest spend whose probability of still being a customer has dropped; "
+        "predicted CLV per customer is in <code>customers</code>. Whether to trust those "
+        f"numbers: {period}per group of customers by their repeat purchases, predicted against "
+        "what they actually bought.</p>" + table
+    )
+
+
 def cleaning_table(cleaning: pd.DataFrame, currency: str) -> pd.DataFrame:
     rows = cleaning[pd.to_numeric(cleaning["lines"]) > 0].sort_values("precedence")
     return rows.assign(
@@ -1359,6 +1454,16 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
             None,
             "",
             campaign_html(audience, settings),
+        ),
+        Section(
+            "lifetime-value",
+            "Who is about to churn, and can the predictions be trusted",
+            "Predicted purchases and lifetime value come from a BG/NBD and Gamma-Gamma model; the "
+            "backtest below fits it on the earlier purchases and compares its predictions with "
+            "what customers bought afterwards.",
+            None,
+            "Purchases are days with positive net spend.",
+            lifetime_value_html(frames["clv_backtest"], frames["clv_fit"], frames["churn_risk"]),
         ),
         Section(
             "history",

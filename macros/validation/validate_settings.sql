@@ -122,6 +122,21 @@
         {%- do problems.append(_setting_problem('currency', var('currency'), 'a three-letter ISO 4217 code such as GBP, EUR or USD')) -%}
     {%- endif -%}
 
+    {#- ---- customer lifetime value ---- -#}
+    {%- if var('clv_fitter') not in ['scipy', 'pymc_marketing'] -%}
+        {%- do problems.append(_setting_problem('clv_fitter', var('clv_fitter'), 'scipy or pymc_marketing')) -%}
+    {%- endif -%}
+    {%- do _check_integer(problems, 'clv_prediction_days', 1) -%}
+    {%- do _check_integer(problems, 'clv_horizon_months', 1) -%}
+    {%- do _check_number(problems, 'clv_monthly_discount_rate', 0, 1) -%}
+    {%- set calibration = var('clv_calibration_date') -%}
+    {%- if not (calibration is none or (calibration is string and modules.re.match('^(19|20|21)\\d\\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', calibration))) -%}
+        {%- do problems.append(_setting_problem('clv_calibration_date', calibration, 'a date written YYYY-MM-DD, after the first purchase day and before the as-of date, or null (clv_calibration_share of the period)')) -%}
+    {%- endif -%}
+    {%- do _check_number(problems, 'clv_calibration_share', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_integer(problems, 'clv_backtest_top_frequency_group', 1) -%}
+    {%- do _check_number(problems, 'churn_risk_value_share', 0, 1, strict_minimum=true) -%}
+    {%- do _check_number(problems, 'churn_risk_max_probability_alive', 0, 1, strict_minimum=true) -%}
     {#- ---- analyses and campaigns ---- -#}
     {%- if var('analysis_top_n') is not none -%}
         {%- do _check_integer(problems, 'analysis_top_n', 1, none, ' (or null for every row)') -%}

@@ -32,6 +32,7 @@ MAIN = (
     "segments",
     "returns",
     "campaign",
+    "lifetime-value",
     "history",
     "migration",
     "stability",
@@ -639,3 +640,50 @@ def test_default_paths(monkeypatch):
     assert args.out == Path("reports/segmentation_report.html")
     monkeypatch.setenv("SEGMENTATION_DUCKDB_PATH", os.path.join("w", "x.duckdb"))
     assert report.parse_args([]).database == Path("w/x.duckdb")
+
+
+def test_lifetime_value_section_shows_the_backtest_per_group_and_its_total_error():
+    backtest = pd.DataFrame(
+        {
+            "frequency_group": [0, 1, 2],
+            "frequency_group_label": ["0", "1+", "total"],
+            "is_total": [False, False, True],
+            "customers": [10, 5, 15],
+            "predicted_purchases": [4.0, 12.0, 16.0],
+            "actual_purchases": [5.0, 15.0, 20.0],
+            "error": [-1.0, -3.0, -4.0],
+            "relative_error": [-0.2, -0.2, -0.2],
+            "calibration_date": pd.Timestamp("2011-08-07"),
+            "as_of_date": pd.Timestamp("2011-12-10"),
+            "holdout_days": 125,
+        }
+    )
+    fits = pd.DataFrame({"fit_scope": ["as_of"], "fit_problem": [None]})
+    churn = pd.DataFrame({"is_control_group": [False, True], "customers": [9, 1]})
+    page = report.lifetime_value_html(backtest, fits, churn)
+    assert page.count("<tr>") == 4  # header and three rows
+    assert '<td data-field="frequency_group_label">1+</td>' in page
+    assert '<td data-field="relative_error">-20.0%</td>' in page
+    assert "before 2011-08-07" in page and "125 days" in page
+    assert ">10<" in page and ">9<" in page  # the list and those to contact
+    assert "could not be made" not in page
+    failed = report.lifetime_value_html(
+        backtest, fits.assign(fit_problem="no customer has a repeat"), churn
+    )
+    assert "could not be made: no customer has a repeat" in failed
+    assert "No data" in report.lifetime_value_html(backtest.iloc[0:0], fits, churn)
+
+
+def test_demo_report_shows_every_backtest_group_of_the_mart(demo_report, published_demo):
+    page = demo_report["path"].read_text(encoding="utf-8")
+    with duckdb.connect(str(published_demo), read_only=True) as reader:
+        labels = [
+            row[0]
+            for row in reader.sql(
+                "select frequency_group_label from clv_backtest order by frequency_group"
+            ).fetchall()
+        ]
+    table = page.split('id="clv-backtest-table"')[1].split("</table>")[0]
+    assert [
+        cell.split(">")[1] for cell in table.split('data-field="frequency_group_label"')[1:]
+    ] == [f"{label}</td" for label in labels]

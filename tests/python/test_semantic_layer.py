@@ -155,3 +155,36 @@ def test_segment_sizes_by_snapshot_match_the_history(mf_project, demo_warehouse,
     for key, (customers, value) in expected.items():
         assert got[key][0] == customers, key
         assert abs(got[key][1] - value) < CENT, key
+
+
+def test_predicted_clv_by_segment_matches_the_customers_mart(mf_project, demo_warehouse, tmp_path):
+    out = tmp_path / "clv_by_segment.csv"
+    result = run_mf(
+        mf_project,
+        demo_warehouse,
+        "query",
+        "--metrics",
+        "predicted_clv,average_predicted_clv,expected_purchases",
+        "--group-by",
+        "customer__rfm_segment",
+        "--csv",
+        str(out),
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    with out.open(newline="") as file:
+        rows = {row["customer__rfm_segment"]: row for row in csv.DictReader(file)}
+    expected = {
+        segment: values
+        for segment, *values in demo_warehouse.rows(
+            """
+            select rfm_segment, sum(predicted_clv), avg(predicted_clv), sum(expected_purchases)
+            from customers
+            group by rfm_segment
+            """
+        )
+    }
+    assert rows.keys() == expected.keys()
+    for segment, (total, mean, purchases) in expected.items():
+        assert float(rows[segment]["predicted_clv"]) == pytest.approx(total)
+        assert float(rows[segment]["average_predicted_clv"]) == pytest.approx(mean)
+        assert float(rows[segment]["expected_purchases"]) == pytest.approx(purchases)
