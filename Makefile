@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard
+.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard campaign-export
 
 # Builds into a new file, runs every test there, exports the marts to Parquet and only
 # then publishes (scripts/publish.py): readers of segmentation.duckdb never see half a
@@ -51,6 +51,13 @@ lock:
 # Regenerates the bundled demo file (deterministic: the result is byte-identical).
 demo-data: $(STAMP)
 	$(BIN)/python -m scripts.generate_transactions
+
+# A campaign's treated customers for a CRM (the control group left out), from the
+# published marts: make campaign-export CAMPAIGN=autumn_reactivation_2011_09 OUT=treated.csv
+campaign-export: $(STAMP)
+	@test -n "$(CAMPAIGN)" && test -n "$(OUT)" || \
+	  { echo "usage: make campaign-export CAMPAIGN=<campaign_id of seeds/campaigns.csv> OUT=<file.csv|file.parquet>"; exit 2; }
+	$(BIN)/python -m scripts.export_campaign "$(CAMPAIGN)" --out "$(OUT)"
 
 docs: $(STAMP)
 	$(BIN)/dbt docs generate
