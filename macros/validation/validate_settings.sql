@@ -75,6 +75,15 @@
     {%- endif -%}
     {%- do _check_number(problems, 'high_returner_threshold', 0, 1, strict_minimum=true) -%}
 
+    {#- ---- segment history ---- -#}
+    {%- if var('segment_history_grain') not in ['week', 'month', 'quarter'] -%}
+        {%- do problems.append(_setting_problem('segment_history_grain', var('segment_history_grain'), 'week, month or quarter')) -%}
+    {%- endif -%}
+    {#- The segment names themselves are checked against seed rfm_segments by a data test
+        (assert_segment_drop_vars_name_segments): seeds are not loaded yet here. -#}
+    {%- do _check_text_list(problems, 'segment_drop_from_segments') -%}
+    {%- do _check_text_list(problems, 'segment_drop_to_segments') -%}
+
     {#- ---- clustering ---- -#}
     {#- Clusters get one business name each: seeds/cluster_names.csv holds this many
         archetypes (a data test keeps kmeans_k_max within them). -#}

@@ -32,6 +32,12 @@ clusters as (
 
 ),
 
+segment_changes as (
+
+    select * from {{ ref('int_customer_segment_changes') }}
+
+),
+
 high_returner_name as (
 
     {#- The one-action rule (README "One customer, one action"): a high returner
@@ -88,13 +94,17 @@ final as (
         end as recommended_action,
         segment_actions.recommended_action as rfm_segment_action,
         clusters.cluster_id,
-        clusters.cluster_name
+        clusters.cluster_name,
+        segment_changes.previous_rfm_segment,
+        segment_changes.rfm_segment_changed_on,
+        segment_changes.periods_in_rfm_segment
 
     from rfm
     inner join scores on rfm.customer_id = scores.customer_id
     inner join segments on rfm.customer_id = segments.customer_id
     left join segment_actions on segments.rfm_segment = segment_actions.rfm_segment
     left join clusters on rfm.customer_id = clusters.customer_id
+    left join segment_changes on rfm.customer_id = segment_changes.customer_id
     cross join high_returner_name
 
 )
