@@ -18,7 +18,8 @@ The minimum detectable effect is the absolute lift a test of this size would det
 the configured power at the configured significance: (t(1 - alpha/2) + t(power)) x the
 standard error of the difference. A test whose minimum detectable relative lift is above
 the lift worth detecting (var `campaign_relevant_lift`) and that finds nothing is reported
-as underpowered, not as "no effect".
+as underpowered, not as "no effect"; so is any test with fewer buyers in an arm than var
+`campaign_min_buyers_per_arm` (the normal approximation needs them, see `conclusion`).
 """
 
 from __future__ import annotations
@@ -153,10 +154,20 @@ def metric_estimates(outcomes: pd.DataFrame, metric: str) -> Estimate:
     return mean_estimate(MEAN_METRICS[metric](outcomes).to_numpy())
 
 
-def conclusion(lift: Lift, significance: float, relevant_lift: float) -> str:
-    """What a marketer may conclude: a significant lift or drop, nothing, or too small to tell."""
+def conclusion(
+    lift: Lift, significance: float, relevant_lift: float, fewest_buyers: int, min_buyers: int
+) -> str:
+    """What a marketer may conclude: a significant lift or drop, nothing, or too small to tell.
+
+    `fewest_buyers` is the smaller arm's count of customers who bought: with only a handful
+    the metrics are a few large values among zeros, their variance estimate is unreliable and
+    Welch's interval far too narrow (a 21-customer control group with 2 buyers "proves" any
+    lift), so below `min_buyers` the test is underpowered whatever its p-value.
+    """
     if not np.isfinite(lift.p_value):
         return "not measurable"
+    if fewest_buyers < min_buyers:
+        return "underpowered"
     if lift.p_value < significance:
         return "significant lift" if lift.absolute_lift > 0 else "significant drop"
     if not np.isfinite(lift.minimum_detectable_relative_lift) or (
@@ -171,6 +182,7 @@ def campaign_results(
     confidence: float = 0.95,
     power: float = 0.8,
     relevant_lift: float = 0.1,
+    min_buyers: int = 10,
 ) -> pd.DataFrame:
     """One row per campaign and metric, from one row per campaign, customer and arm.
 
@@ -185,6 +197,7 @@ def campaign_results(
     for campaign_id, campaign in outcomes.groupby("campaign_id", sort=True):
         arms = {arm: campaign[campaign["arm"] == arm] for arm in ("treated", "control")}
         treated_customers = len(arms["treated"])
+        fewest_buyers = min(int((arm["orders"] > 0).sum()) for arm in arms.values())
         for metric in METRICS:
             lift = compare(
                 metric_estimates(arms["treated"], metric),
@@ -198,7 +211,9 @@ def campaign_results(
                 "treated_customers": treated_customers,
                 "control_customers": len(arms["control"]),
                 **asdict(lift),
-                "conclusion": conclusion(lift, 1 - confidence, relevant_lift),
+                "conclusion": conclusion(
+                    lift, 1 - confidence, relevant_lift, fewest_buyers, min_buyers
+                ),
             }
             if metric == "revenue_per_customer":
                 row["incremental_revenue"] = lift.absolute_lift * treated_customers

@@ -49,7 +49,7 @@ def export(database: Path, campaign_id: str, out: Path) -> int:
             f"select {', '.join(COLUMNS)} from campaign_members"
             " where campaign_id = ? and arm = 'treated' order by customer_id",
             [campaign_id],
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         out.parent.mkdir(parents=True, exist_ok=True)
         connection.register("treated", treated)
         target = str(out).replace("'", "''")

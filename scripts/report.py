@@ -1320,14 +1320,12 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
             "campaign-results",
             "Did the campaigns work?",
             "Each campaign's treated customers against its control group over the campaign and "
-            "its follow-up: a lift whose interval excludes 0 is real; \"underpowered\" means the "
+            'its follow-up: a lift whose interval excludes 0 is real; "underpowered" means the '
             "test was too small to tell, not that the campaign did nothing.",
             None,
             "Welch 95% intervals; the detectable lift is what a test this size finds 80% of the "
             "time. " + money_note,
-            campaign_results_html(
-                frames["campaign_summary"], frames["campaign_results"], currency
-            ),
+            campaign_results_html(frames["campaign_summary"], frames["campaign_results"], currency),
         ),
         Section(
             "history",

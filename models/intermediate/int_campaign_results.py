@@ -14,4 +14,5 @@ def model(dbt, session):
         confidence=float(settings["confidence"]),
         power=float(settings["power"]),
         relevant_lift=float(settings["relevant_lift"]),
+        min_buyers=int(settings["min_buyers"]),
     )

@@ -132,6 +132,22 @@ def test_a_small_test_that_finds_nothing_says_it_is_underpowered():
     assert big_orders.conclusion in {"no detectable effect", "significant lift", "significant drop"}
 
 
+def test_a_handful_of_buyers_is_underpowered_whatever_the_p_value():
+    # The demo's June win-back: 21 control customers, 2 of whom bought; Welch's p-value is
+    # small only because two values among zeros make the control's variance look tiny.
+    control = pd.DataFrame({"orders": [1, 1] + [0] * 19, "revenue": [700.0, 775.0] + [0.0] * 19})
+    treated = pd.DataFrame(
+        {"orders": [1] * 19 + [0] * 64, "revenue": [1900.0] * 19 + [0.0] * 64}
+    )
+    outcomes = pd.concat([treated.assign(arm="treated"), control.assign(arm="control")])
+    outcomes = outcomes.assign(campaign_id="small", customer_id="x", returned_amount=0.0)
+    revenue = campaigns.campaign_results(outcomes).set_index("metric").loc["revenue_per_customer"]
+    assert revenue.p_value < 0.05
+    assert revenue.conclusion == "underpowered"
+    relaxed = campaigns.campaign_results(outcomes, min_buyers=2).set_index("metric")
+    assert relaxed.loc["revenue_per_customer"].conclusion == "significant lift"
+
+
 def test_incremental_revenue_is_the_revenue_lift_times_the_treated_customers():
     outcomes = simulate(np.random.default_rng(5), treated=300, control=100, lift=0.3)
     revenue = campaigns.campaign_results(outcomes).set_index("metric").loc["revenue_per_customer"]
