@@ -1140,11 +1140,12 @@ def generate_chunk(ctx: Context, index: int, first_invoice: int) -> tuple[pa.Tab
     service_lines(rng, ch, cu, cp, gp, ctx, index == 0)
     if index == 0:
         landmarks(rng, ch, cu, ctx)
+    add_duplicates(rng, ch)
     if ctx.campaign is not None:
-        # A stream of its own: the lines without the campaign stay exactly as they were.
+        # A stream of its own: the lines without the campaign stay exactly as they were
+        # (last, so that no other step draws from the campaign's lines).
         campaign_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 2, index]))
         campaign_purchases(campaign_rng, ch, cu, ctx)
-    add_duplicates(rng, ch)
     del cu, cp, gp  # only the builder's arrays are needed from here on
     return assemble(ch, ctx, first_invoice), ch.n_invoices
 
