@@ -85,7 +85,7 @@ members as (
     inner join history on audience_snapshots.audience_snapshot_date = history.snapshot_date
     cross join as_of
     where exists (
-        select 1
+        select 1 as is_targeted
         from targets
         where
             targets.campaign_id = campaigns.campaign_id

@@ -43,8 +43,8 @@ member_lines as (
     inner join lines
         on
             members.customer_id = lines.customer_id
-            and lines.invoice_date >= windows.measured_from
-            and lines.invoice_date < windows.observed_until
+            and windows.measured_from <= lines.invoice_date
+            and windows.observed_until > lines.invoice_date
 
 ),
 

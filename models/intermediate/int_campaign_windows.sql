@@ -15,19 +15,28 @@ as_of as (
 
 ),
 
+campaign_follow_ups as (
+
+    select
+        campaign_id,
+        coalesce(follow_up_days, {{ var('campaign_follow_up_days') }}) as follow_up_days
+    from campaigns
+
+),
+
 windows as (
 
     select
         campaigns.campaign_id,
         campaigns.start_date as measured_from,
-        coalesce(campaigns.follow_up_days, {{ var('campaign_follow_up_days') }}) as follow_up_days,
+        campaign_follow_ups.follow_up_days,
         -- Exclusive end: the day after the last day of the follow-up.
         cast(
-            {{ dbt.dateadd('day', 'coalesce(campaigns.follow_up_days, ' ~ var('campaign_follow_up_days') ~ ') + 1', 'campaigns.end_date') }}
-            as date
+            {{ dbt.dateadd('day', 'campaign_follow_ups.follow_up_days + 1', 'campaigns.end_date') }} as date
         ) as measured_until,
         as_of.as_of_date
     from campaigns
+    inner join campaign_follow_ups on campaigns.campaign_id = campaign_follow_ups.campaign_id
     cross join as_of
 
 ),

@@ -108,9 +108,7 @@ def test_the_p_value_rejects_as_often_as_it_should(coverage):
 def test_welch_matches_scipy_on_unequal_variances():
     rng = np.random.default_rng(7)
     treated, control = rng.normal(1.2, 3.0, 80), rng.normal(1.0, 1.0, 30)
-    lift = campaigns.compare(
-        campaigns.mean_estimate(treated), campaigns.mean_estimate(control)
-    )
+    lift = campaigns.compare(campaigns.mean_estimate(treated), campaigns.mean_estimate(control))
     reference = campaigns.stats.ttest_ind(treated, control, equal_var=False)
     assert lift.p_value == pytest.approx(reference.pvalue, rel=1e-9)
     interval = reference.confidence_interval(0.95)
@@ -136,9 +134,7 @@ def test_a_handful_of_buyers_is_underpowered_whatever_the_p_value():
     # The demo's June win-back: 21 control customers, 2 of whom bought; Welch's p-value is
     # small only because two values among zeros make the control's variance look tiny.
     control = pd.DataFrame({"orders": [1, 1] + [0] * 19, "revenue": [700.0, 775.0] + [0.0] * 19})
-    treated = pd.DataFrame(
-        {"orders": [1] * 19 + [0] * 64, "revenue": [1900.0] * 19 + [0.0] * 64}
-    )
+    treated = pd.DataFrame({"orders": [1] * 19 + [0] * 64, "revenue": [1900.0] * 19 + [0.0] * 64})
     outcomes = pd.concat([treated.assign(arm="treated"), control.assign(arm="control")])
     outcomes = outcomes.assign(campaign_id="small", customer_id="x", returned_amount=0.0)
     revenue = campaigns.campaign_results(outcomes).set_index("metric").loc["revenue_per_customer"]
