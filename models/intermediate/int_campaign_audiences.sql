@@ -2,7 +2,7 @@
     segments as they were on the day before the campaign started, and the arm
     each one is in.
 
-    The audience is the latest snapshot of customer_segment_history on or before
+    The audience is the latest snapshot of the segment history on or before
     the start date (a snapshot counts the lines dated before it), so later lines
     never change it. Once the data reaches the start date the audience is frozen:
     an incremental run keeps its rows and computes only the campaigns that are new
@@ -38,9 +38,31 @@ targets as (
 
 ),
 
+rfm_history as (
+
+    select * from {{ ref('int_customer_rfm_history') }}
+
+),
+
+cluster_history as (
+
+    select * from {{ ref('int_customer_cluster_history') }}
+
+),
+
 history as (
 
-    select * from {{ ref('customer_segment_history') }}
+    select
+        rfm_history.snapshot_date,
+        rfm_history.customer_id,
+        rfm_history.rfm_segment,
+        cluster_history.cluster_id,
+        cluster_history.cluster_name
+    from rfm_history
+    left join cluster_history
+        on
+            rfm_history.snapshot_date = cast(cluster_history.snapshot_date as date)
+            and rfm_history.customer_id = cluster_history.customer_id
 
 ),
 
