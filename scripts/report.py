@@ -1168,8 +1168,9 @@ def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency
     """Per campaign: its audience, the verdict on revenue and every metric with its interval."""
     if summary.empty:
         return (
-            '<p class="empty">No campaign is defined: add one to <code>seeds/campaigns.csv</code> '
-            "and <code>seeds/campaign_targets.csv</code> and build.</p>"
+            '<p class="empty">No data: no campaign is defined. Add one to '
+            "<code>seeds/campaigns.csv</code> and <code>seeds/campaign_targets.csv</code> "
+            "and build.</p>"
         )
     blocks = []
     for campaign in summary.itertuples():

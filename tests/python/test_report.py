@@ -32,6 +32,7 @@ MAIN = (
     "segments",
     "returns",
     "campaign",
+    "campaign-results",
     "history",
     "distributions",
     "rfm-heatmap",
