@@ -223,6 +223,44 @@ QUERIES = {
         ("is_control_group", "customers"),
         group_by=True,
     ),
+    "campaign_summary": TableQuery(
+        "campaign_summary",
+        (
+            "campaign_id",
+            "campaign_name",
+            "start_date",
+            "end_date",
+            "measured_until",
+            "audience_snapshot_date",
+            "treated_customers",
+            "control_customers",
+            "measurement_status",
+            "incremental_revenue",
+            "incremental_revenue_lower",
+            "incremental_revenue_upper",
+            "conclusion",
+        ),
+        "start_date desc, campaign_id",
+    ),
+    "campaign_results": TableQuery(
+        "campaign_results",
+        (
+            "campaign_id",
+            "metric",
+            "treated_value",
+            "control_value",
+            "relative_lift",
+            "relative_lift_lower",
+            "relative_lift_upper",
+            "absolute_lift",
+            "absolute_lift_lower",
+            "absolute_lift_upper",
+            "p_value",
+            "minimum_detectable_relative_lift",
+            "conclusion",
+        ),
+        "campaign_id, metric",
+    ),
     # Segment sizes per snapshot (one row per snapshot_date, segment_type and segment_name).
     "history": TableQuery(
         "segment_history",
@@ -1356,6 +1394,84 @@ def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.Da
     )
 
 
+CAMPAIGN_METRICS = {
+    "revenue_per_customer": ("Revenue per customer", "money"),
+    "conversion_rate": ("Bought in the window", "share"),
+    "orders_per_customer": ("Orders per customer", "number"),
+    "average_order_value": ("Average order value", "money"),
+    "repeat_purchase_rate": ("Bought twice or more", "share"),
+    "returned_amount_per_customer": ("Returned per customer", "money"),
+}
+
+
+def _campaign_value(value, kind: str, currency: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "money":
+        return money(value, currency)
+    return f"{value:,.2f}"
+
+
+def _lift_share(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:+.0%}"
+
+
+def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency: str) -> str:
+    """Per campaign: its audience, the verdict on revenue and every metric with its interval."""
+    if summary.empty:
+        return (
+            '<p class="empty">No data: no campaign is defined. Add one to '
+            "<code>seeds/campaigns.csv</code> and <code>seeds/campaign_targets.csv</code> "
+            "and build.</p>"
+        )
+    blocks = []
+    for campaign in summary.itertuples():
+        rows = results[results["campaign_id"] == campaign.campaign_id]
+        revenue = ""
+        if not pd.isna(campaign.incremental_revenue):
+            revenue = (
+                f"{money(campaign.incremental_revenue, currency, 0)} "
+                f"(95% interval {money(campaign.incremental_revenue_lower, currency, 0)} to "
+                f"{money(campaign.incremental_revenue_upper, currency, 0)})"
+            )
+        cards = "".join(
+            [
+                _card(
+                    "Audience",
+                    f"{campaign.treated_customers:,} + {campaign.control_customers:,}",
+                    f"treated + control, segments of {campaign.audience_snapshot_date}",
+                ),
+                _card("Verdict", str(campaign.conclusion), "on revenue per customer"),
+                _card("Incremental revenue", revenue or "–", str(campaign.measurement_status)),
+            ]
+        )
+        table_rows = "".join(
+            f'<tr data-metric="{_esc(metric)}"><td>{_esc(label)}</td>'
+            f"<td>{_esc(_campaign_value(row.treated_value, kind, currency))}</td>"
+            f"<td>{_esc(_campaign_value(row.control_value, kind, currency))}</td>"
+            f'<td data-field="relative_lift">{_esc(_lift_share(row.relative_lift))}</td>'
+            f"<td>{_esc(_lift_share(row.relative_lift_lower))} to "
+            f"{_esc(_lift_share(row.relative_lift_upper))}</td>"
+            f"<td>{_esc('–' if pd.isna(row.p_value) else f'{row.p_value:.3f}')}</td>"
+            f"<td>{_esc(_lift_share(row.minimum_detectable_relative_lift))}</td>"
+            f'<td data-field="conclusion">{_esc(row.conclusion)}</td></tr>'
+            for metric, (label, kind) in CAMPAIGN_METRICS.items()
+            for row in rows[rows["metric"] == metric].itertuples()
+        )
+        blocks.append(
+            f'<article class="campaign" id="campaign-{_esc(campaign.campaign_id)}">'
+            f"<h3>{_esc(campaign.campaign_name)} ({campaign.start_date} to {campaign.end_date}, "
+            f"measured until {campaign.measured_until})</h3>"
+            f'<div class="headline">{cards}</div>'
+            '<table class="data"><thead><tr><th>Metric</th><th>Treated</th><th>Control</th>'
+            "<th>Lift</th><th>95% interval</th><th>p-value</th><th>Detectable lift</th>"
+            f"<th>Conclusion</th></tr></thead><tbody>{table_rows}</tbody></table></article>"
+        )
+    return "".join(blocks)
+
+
 def cleaning_table(cleaning: pd.DataFrame, currency: str) -> pd.DataFrame:
     rows = cleaning[pd.to_numeric(cleaning["lines"]) > 0].sort_values("precedence")
     return rows.assign(
@@ -1464,6 +1580,17 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
             None,
             "Purchases are days with positive net spend.",
             lifetime_value_html(frames["clv_backtest"], frames["clv_fit"], frames["churn_risk"]),
+        ),
+        Section(
+            "campaign-results",
+            "Did the campaigns work?",
+            "Each campaign's treated customers against its control group over the campaign and "
+            'its follow-up: a lift whose interval excludes 0 is real; "underpowered" means the '
+            "test was too small to tell, not that the campaign did nothing.",
+            None,
+            "Welch 95% intervals; the detectable lift is what a test this size finds 80% of the "
+            "time. " + money_note,
+            campaign_results_html(frames["campaign_summary"], frames["campaign_results"], currency),
         ),
         Section(
             "history",

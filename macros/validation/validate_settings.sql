@@ -145,6 +145,11 @@
     {%- if var('control_group_salt') is not string or var('control_group_salt') == '' -%}
         {%- do problems.append(_setting_problem('control_group_salt', var('control_group_salt'), 'non-empty text')) -%}
     {%- endif -%}
+    {%- do _check_integer(problems, 'campaign_follow_up_days', 0) -%}
+    {%- do _check_number(problems, 'campaign_confidence', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_number(problems, 'campaign_power', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_integer(problems, 'campaign_min_buyers_per_arm', 1) -%}
+    {%- do _check_number(problems, 'campaign_relevant_lift', 0, none, strict_minimum=true, note=' (a relative lift, 0.1 = 10%)') -%}
 
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(

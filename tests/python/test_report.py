@@ -33,6 +33,7 @@ MAIN = (
     "returns",
     "campaign",
     "lifetime-value",
+    "campaign-results",
     "history",
     "migration",
     "stability",
