@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard
+.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard campaign-export
 
 # Builds into a new file, runs every test there, exports the marts to Parquet and only
 # then publishes (scripts/publish.py): readers of segmentation.duckdb never see half a
@@ -48,9 +48,26 @@ lock:
 	$(VENV)-lock/bin/python -m pip freeze --exclude-editable > constraints.txt
 	rm -rf $(VENV)-lock
 
-# Regenerates the bundled demo file (deterministic: the result is byte-identical).
+# Regenerates the bundled demo file (deterministic: the result is byte-identical) in two
+# steps: the lines without the simulated campaign are built to draw the campaign's treated
+# arm exactly as the project draws it (data/demo/demo_campaign_treated.csv); then the lines
+# are written with the campaign's effect on those customers.
 demo-data: $(STAMP)
-	$(BIN)/python -m scripts.generate_transactions
+	@work=$$(mktemp -d) && \
+	$(BIN)/python -m scripts.generate_transactions --campaign none --out $$work/base.csv.gz && \
+	RAW_TRANSACTIONS_PATH=$$work/base.csv.gz SEGMENTATION_DUCKDB_PATH=$$work/base.duckdb \
+	  $(BIN)/dbt build --quiet --select +campaign_members +campaign_summary --exclude resource_type:test resource_type:unit_test \
+	  --target-path $$work/target --log-path $$work/logs && \
+	$(BIN)/python -m scripts.export_campaign autumn_reactivation_2011_09 \
+	  --database $$work/base.duckdb --out data/demo/demo_campaign_treated.csv && \
+	$(BIN)/python -m scripts.generate_transactions && rm -rf $$work
+
+# A campaign's treated customers for a CRM (the control group left out), from the
+# published marts: make campaign-export CAMPAIGN=autumn_reactivation_2011_09 OUT=treated.csv
+campaign-export: $(STAMP)
+	@test -n "$(CAMPAIGN)" && test -n "$(OUT)" || \
+	  { echo "usage: make campaign-export CAMPAIGN=<campaign_id of seeds/campaigns.csv> OUT=<file.csv|file.parquet>"; exit 2; }
+	$(BIN)/python -m scripts.export_campaign "$(CAMPAIGN)" --out "$(OUT)"
 
 docs: $(STAMP)
 	$(BIN)/dbt docs generate

@@ -16,6 +16,13 @@ Model of customer behaviour
   Zipf-like popularity over a fixed catalogue; quantities come in pack sizes, larger for
   wholesale customers.
 * Guest invoices (no CustomerID) make up ~25% of the lines.
+* A simulated campaign (optional; the bundled demo has one, the autumn campaign of
+  ``seeds/campaigns.csv``) gives a known truth to measure: the customers it treats buy
+  ``1 + uplift`` times as often from its start to the end of its measured window; everyone
+  else is untouched. The treated customers are a list of ids: for the demo, the project's
+  own treated arm of that campaign, drawn from the data without the campaign (the audience
+  is frozen from the lines before the start, which the campaign does not change), so the
+  measured arms are exactly the simulated ones (``make demo-data`` does both steps).
 * Quirks of the real export are layered on top: cancellations (``C`` invoices reversing
   earlier lines of the same customer, or purchases made before the window), stock
   adjustments, exact duplicate lines, service codes (POST, DOT, M, ...), bad-debt ``A``
@@ -40,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv
 import pyarrow.parquet as pq
 
 COLUMNS = (
@@ -66,6 +74,48 @@ DEFAULT_SEED = 42
 DEFAULT_OUT = "data/demo/online_retail_demo.csv.gz"
 DEFAULT_START = dt.date(2010, 12, 1)
 DEFAULT_END = dt.date(2011, 12, 9)
+
+
+@dataclass(frozen=True)
+class SimulatedCampaign:
+    """A campaign with a known effect: the treated customers buy (1 + uplift) times as often
+    from `start` to `measured_until` (both inclusive); everyone else is untouched."""
+
+    start: dt.date
+    measured_until: dt.date
+    uplift: float
+    treated_customers: frozenset[int]
+
+    def treated(self, customer_ids: np.ndarray) -> np.ndarray:
+        return np.isin(customer_ids, np.fromiter(self.treated_customers, dtype=np.int64))
+
+
+# The bundled demo's campaign: autumn_reactivation_2011_09 of seeds/campaigns.csv
+# (September 2011 and its 30-day follow-up, half the audience held out), twice the
+# purchases: an effect the demo's few hundred customers can detect (its minimum detectable
+# lift is about 60%). Its treated customers are the project's treated arm, exported by
+# `make demo-data` from a build of the lines without the campaign.
+DEMO_CAMPAIGN_ID = "autumn_reactivation_2011_09"
+DEMO_CAMPAIGN_TREATED = Path("data/demo/demo_campaign_treated.csv")
+DEMO_CAMPAIGN_WINDOW = (dt.date(2011, 9, 1), dt.date(2011, 10, 30))
+DEMO_CAMPAIGN_UPLIFT = 1.0
+
+
+def demo_campaign(treated_path: Path = DEMO_CAMPAIGN_TREATED) -> SimulatedCampaign:
+    """The demo's campaign, treating the customers listed in `treated_path` (a CSV with a
+    customer_id column, as scripts/export_campaign.py writes it)."""
+    if not treated_path.exists():
+        raise ValueError(
+            f"{treated_path} does not exist: `make demo-data` writes it, or pass --campaign none"
+        )
+    table = pa.csv.read_csv(
+        treated_path,
+        convert_options=pa.csv.ConvertOptions(column_types={"customer_id": pa.string()}),
+    )
+    ids = frozenset(int(float(value)) for value in table.column("customer_id").to_pylist())
+    start, until = DEMO_CAMPAIGN_WINDOW
+    return SimulatedCampaign(start, until, DEMO_CAMPAIGN_UPLIFT, ids)
+
 
 LINES_PER_CUSTOMER = 90
 CHUNK_CUSTOMERS = 10_000
@@ -476,6 +526,7 @@ class Context:
     service_code: dict[str, int] = field(default_factory=dict)
     service_desc: dict[str, int] = field(default_factory=dict)
     adjustment_desc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    campaign: SimulatedCampaign | None = None
 
     def code(self, name: str) -> int:
         return self.service_code[name]
@@ -492,6 +543,7 @@ def build_context(
     date_format: str,
     customer_id_style: str,
     chunk_customers: int,
+    campaign: SimulatedCampaign | None = None,
 ) -> Context:
     if date_format not in DATE_FORMATS:
         raise ValueError(f"date_format must be one of {sorted(DATE_FORMATS)}")
@@ -519,6 +571,7 @@ def build_context(
         service_code={c: cat.size + i for i, (c, _) in enumerate(SERVICE_CODES)},
         service_desc={c: n_desc + i for i, (c, _) in enumerate(SERVICE_CODES)},
         adjustment_desc=n_desc + len(SERVICE_CODES) + np.arange(len(ADJUSTMENT_DESCS)),
+        campaign=campaign,
     )
 
 
@@ -708,7 +761,7 @@ class Purchases:
 
 
 def customer_purchases(rng, ch: ChunkBuilder, cu: Customers, ctx: Context, first: int):
-    cal, cat = ctx.calendar, ctx.catalogue
+    cal = ctx.calendar
     n_inv = 1 + rng.poisson(cu.rate * (cu.stop - cu.u0))
     if first == 0:
         n_inv[0] = 0  # customer 12346 only has the 74215 purchase and its cancellation
@@ -719,6 +772,13 @@ def customer_purchases(rng, ch: ChunkBuilder, cu: Customers, ctx: Context, first
     u = np.where(is_first, cu.u0[owner], cu.u0[owner] + (cu.stop - cu.u0)[owner] * rng.random(m))
     day = cal.day_of(u)
     minute = draw_minutes(rng, m)
+    return invoices_with_lines(rng, ch, cu, ctx, owner, day, minute)
+
+
+def invoices_with_lines(rng, ch, cu: Customers, ctx: Context, owner, day, minute) -> Purchases:
+    """Purchase invoices of the given customers (indices into `cu`) and their lines."""
+    cat = ctx.catalogue
+    m = len(owner)
     second = cu.second_country[owner]
     country = np.where((second >= 0) & (rng.random(m) < 0.4), second, cu.country[owner])
     cust = cu.ids[owner]
@@ -732,6 +792,29 @@ def customer_purchases(rng, ch: ChunkBuilder, cu: Customers, ctx: Context, first
     price[free] = 0  # free items on real purchases
     ch.add_lines(inv[local], prod, desc, qty, price, pos)
     return Purchases(inv, day, minute, cust, country, local, pos, prod, qty, price, desc)
+
+
+def campaign_purchases(rng, ch: ChunkBuilder, cu: Customers, ctx: Context) -> None:
+    """The extra invoices a simulated campaign causes: treated customers buy at their own
+    rate times the uplift over the part of the measured window they are active in, on top
+    of their usual invoices, so their expected purchases there are (1 + uplift) times."""
+    campaign, cal = ctx.campaign, ctx.calendar
+    first_day = (campaign.start - cal.dates[0]).days
+    last_day = (campaign.measured_until - cal.dates[0]).days
+    if last_day < 0 or first_day >= cal.n_days:
+        return
+    window_start = cal.cum[first_day - 1] if first_day > 0 else 0.0
+    window_end = cal.cum[min(last_day, cal.n_days - 1)]
+    active_from = np.maximum(cu.u0, window_start)
+    overlap = np.maximum(0.0, np.minimum(cu.stop, window_end) - active_from)
+    treated = campaign.treated(cu.ids)
+    extra = rng.poisson(campaign.uplift * cu.rate * overlap * treated)
+    owner = np.repeat(np.arange(len(extra)), extra)
+    if len(owner) == 0:
+        return
+    u = active_from[owner] + overlap[owner] * rng.random(len(owner))
+    day = cal.day_of(u)
+    invoices_with_lines(rng, ch, cu, ctx, owner, day, draw_minutes(rng, len(owner)))
 
 
 def guest_purchases(rng, ch: ChunkBuilder, ctx: Context, target_lines: int) -> Purchases:
@@ -1058,6 +1141,11 @@ def generate_chunk(ctx: Context, index: int, first_invoice: int) -> tuple[pa.Tab
     if index == 0:
         landmarks(rng, ch, cu, ctx)
     add_duplicates(rng, ch)
+    if ctx.campaign is not None:
+        # A stream of its own: the lines without the campaign stay exactly as they were
+        # (last, so that no other step draws from the campaign's lines).
+        campaign_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 2, index]))
+        campaign_purchases(campaign_rng, ch, cu, ctx)
     del cu, cp, gp  # only the builder's arrays are needed from here on
     return assemble(ch, ctx, first_invoice), ch.n_invoices
 
@@ -1071,12 +1159,15 @@ def generate_chunks(
     date_format: str = "us",
     customer_id_style: str = "float",
     chunk_customers: int = CHUNK_CUSTOMERS,
+    campaign: SimulatedCampaign | None = None,
 ) -> Iterator[pa.Table]:
     """Yield pyarrow tables (all columns strings) of about ``lines`` lines in total.
 
     Arguments are checked at the call, before anything is generated or written.
     """
-    ctx = build_context(lines, seed, start, end, date_format, customer_id_style, chunk_customers)
+    ctx = build_context(
+        lines, seed, start, end, date_format, customer_id_style, chunk_customers, campaign
+    )
     return _chunks(ctx)
 
 
@@ -1238,6 +1329,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END)
     parser.add_argument("--chunk-customers", type=int, default=CHUNK_CUSTOMERS)
     parser.add_argument(
+        "--campaign",
+        choices=("demo", "none"),
+        default="demo",
+        help=f"simulated campaign effect (demo: {DEMO_CAMPAIGN_ID} of seeds/campaigns.csv, "
+        f"treating the customers of {DEMO_CAMPAIGN_TREATED})",
+    )
+    parser.add_argument(
         "--compresslevel",
         type=int,
         choices=range(10),
@@ -1261,6 +1359,7 @@ def main(argv: list[str] | None = None) -> int:
             date_format=args.date_format,
             customer_id_style=args.customer_id_style,
             chunk_customers=args.chunk_customers,
+            campaign=demo_campaign() if args.campaign == "demo" else None,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

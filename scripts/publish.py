@@ -29,12 +29,15 @@ A failed test, a killed build or a full disk stops before step 3: the published
 warehouse is untouched and the script says so (a killed build's leftover `building/` is
 removed by the next build). One build at a time: a second one fails on the lock file.
 
-Models that need the previous state (incremental history) get it from the current
-publication, attached read-only: the build's environment carries its real path in
-`SEGMENTATION_PREVIOUS_PATH` (empty on the first build), so a model can run
-`attach if not exists '{{ env_var("SEGMENTATION_PREVIOUS_PATH") }}' as previous
-(read_only)` and read `previous.main.<table>`; the previous file is neither copied nor
-modified, and readers keep their shared lock on it.
+Incremental models (the segment history, frozen campaign audiences, line tables that only
+add new lines) need the previous state: the build starts from a copy of the current
+publication's file, so dbt finds their tables and adds only what is new, exactly as a
+`dbt build` run by hand in one file does. The published file is only read (readers keep
+their shared lock on it) and never modified. `-- --full-refresh` starts from an empty file
+instead and recomputes everything. Tables the copy carries that the project no longer
+makes (a model deleted since) are dropped before publishing. The build's environment also
+carries the previous file's real path in `SEGMENTATION_PREVIOUS_PATH` (empty on the first
+build) for a model that wants to compare with it.
 """
 
 from __future__ import annotations
@@ -212,6 +215,31 @@ def mart_names(manifest_path: Path) -> list[str]:
     )
 
 
+def drop_orphans(database: Path, manifest_path: Path) -> list[str]:
+    """Drop the tables and views of `main` that no model or seed of the project makes any
+    more (a copied publication can carry them); returns their names."""
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as error:
+        raise PublishError(f"cannot read dbt's manifest {manifest_path}: {error}") from None
+    made = {
+        (node.get("alias") or node["name"]).lower()
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    }
+    with duckdb.connect(str(database)) as connection:
+        relations = connection.sql(
+            "select table_name, table_type from information_schema.tables"
+            " where table_schema = 'main'"
+        ).fetchall()
+        orphans = [(name, kind) for name, kind in relations if name.lower() not in made]
+        for name, kind in orphans:
+            connection.execute(f'drop {"view" if kind == "VIEW" else "table"} "{name}"')
+    for name, _ in orphans:
+        say(f"dropped {name}: no model makes it any more")
+    return [name for name, _ in orphans]
+
+
 def export(database: Path, marts: list[str], directory: Path, build_id: str) -> dict:
     """Parquet of every mart, and publication.json; checkpoints the DuckDB file first."""
     parquet = directory / "parquet"
@@ -303,10 +331,15 @@ def publish(store: Store, dbt_args: list[str], keep: int = DEFAULT_KEEP) -> dict
         build_id = new_build_id()
         store.building.mkdir(parents=True)
         database = store.building / store.published.name
+        previous_file = previous / store.published.name if previous else None
         say(f"building {build_id} into {database}")
         try:
+            if previous_file is not None and "--full-refresh" not in dbt_args:
+                say(f"starting from a copy of {previous_file} (incremental models add what is new)")
+                shutil.copyfile(previous_file, database)
             pause_point("dbt")
-            run_dbt(database, previous / store.published.name if previous else None, dbt_args)
+            run_dbt(database, previous_file, dbt_args)
+            drop_orphans(database, target_path(dbt_args) / "manifest.json")
             # The pre-flight's UTF-8 copy of the export (var raw_copy_directory's default
             # place, beside the build's file) is the build's input, not part of what it
             # publishes.

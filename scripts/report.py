@@ -12,8 +12,10 @@ current directory), read-only and marts only, and writes
    frequency and spend (in the currency of `segmentation_settings`), the recommended
    action and the customers to contact outside the control group;
 3. segment sizes against revenue shares; who returns too much; the campaign list;
-4. segment sizes over time, once a `segment_history` mart exists (none yet: the section
-   says so);
+4. segment sizes over time (mart `segment_history`), the migration between the last two
+   snapshots with the customers who dropped from a valuable segment (`segment_migration`,
+   `segment_moves_to_act_on`) and how stable the segments are from one snapshot to the next
+   (`segment_stability`);
 5. distributions of recency, frequency and spend, the R x FM heat map, and what happened
    to the raw lines, each reason in its plain text from the cleaning rules;
 6. a collapsed appendix with the method: k selection (inertia, silhouette), the PCA map
@@ -101,6 +103,7 @@ DOUBLE_COLUMNS = {
     "median_monetary",
     "matched_return_amount",
     "amount",
+    "value_at_stake",
 }
 QUERIES = {
     "customers": TableQuery(
@@ -187,16 +190,132 @@ QUERIES = {
             "control_group_share",
         ),
     ),
-    # Segment sizes per snapshot. No mart keeps history yet: when one named segment_history
-    # (one row per as_of_date, segment_type and segment_name) exists, the report draws it.
+    "clv_backtest": TableQuery(
+        "clv_backtest",
+        (
+            "frequency_group",
+            "frequency_group_label",
+            "is_total",
+            "customers",
+            "predicted_purchases",
+            "actual_purchases",
+            "error",
+            "relative_error",
+            "calibration_date",
+            "as_of_date",
+            "holdout_days",
+        ),
+        "frequency_group",
+    ),
+    "clv_fit": TableQuery(
+        "clv_fit",
+        (
+            "fit_scope",
+            "fitter",
+            "bgnbd_customers",
+            "frequency_value_correlation",
+            "fit_problem",
+        ),
+        "fit_scope",
+    ),
+    "churn_risk": TableQuery(
+        "churn_risk_audience",
+        ("is_control_group", "customers"),
+        group_by=True,
+    ),
+    "campaign_summary": TableQuery(
+        "campaign_summary",
+        (
+            "campaign_id",
+            "campaign_name",
+            "start_date",
+            "end_date",
+            "measured_until",
+            "audience_snapshot_date",
+            "treated_customers",
+            "control_customers",
+            "measurement_status",
+            "incremental_revenue",
+            "incremental_revenue_lower",
+            "incremental_revenue_upper",
+            "conclusion",
+        ),
+        "start_date desc, campaign_id",
+    ),
+    "campaign_results": TableQuery(
+        "campaign_results",
+        (
+            "campaign_id",
+            "metric",
+            "treated_value",
+            "control_value",
+            "relative_lift",
+            "relative_lift_lower",
+            "relative_lift_upper",
+            "absolute_lift",
+            "absolute_lift_lower",
+            "absolute_lift_upper",
+            "p_value",
+            "minimum_detectable_relative_lift",
+            "conclusion",
+        ),
+        "campaign_id, metric",
+    ),
+    # Segment sizes per snapshot (one row per snapshot_date, segment_type and segment_name).
     "history": TableQuery(
         "segment_history",
-        ("as_of_date", "segment_type", "segment_name", "customers"),
-        "as_of_date, segment_type, segment_name",
+        ("snapshot_date", "segment_type", "segment_name", "customers"),
+        "snapshot_date, segment_type, segment_name",
+    ),
+    "migration": TableQuery(
+        "segment_migration",
+        (
+            "snapshot_date",
+            "previous_snapshot_date",
+            "segment_type",
+            "from_segment",
+            "to_segment",
+            "movement",
+            "customers",
+            "monetary",
+        ),
+        "snapshot_date, segment_type, from_segment, to_segment",
+    ),
+    "stability": TableQuery(
+        "segment_stability",
+        (
+            "snapshot_date",
+            "previous_snapshot_date",
+            "customers_in_both",
+            "rfm_segment_kept_share",
+            "cluster_kept_share",
+            "rfm_segment_ari",
+            "cluster_ari",
+        ),
+        "snapshot_date",
+    ),
+    "moves": TableQuery(
+        "segment_moves_to_act_on",
+        (
+            "customer_id",
+            "previous_rfm_segment",
+            "rfm_segment",
+            "recency_days",
+            "frequency",
+            "value_at_stake",
+            "recommended_action",
+            "value_rank",
+        ),
+        "value_rank",
     ),
 }
 # Tables the report can do without: their section explains what is missing instead.
-OPTIONAL_TABLES = {"segment_history"}
+OPTIONAL_TABLES = {
+    "segment_history",
+    "segment_migration",
+    "segment_stability",
+    "segment_moves_to_act_on",
+}
 
 
 @dataclass
@@ -924,17 +1043,128 @@ def cleaning_figure(cleaning: pd.DataFrame) -> go.Figure:
 
 
 def history_figure(history: pd.DataFrame) -> go.Figure:
-    """Customers per RFM segment at each snapshot, once a history mart exists."""
+    """Customers per RFM segment at each snapshot (mart segment_history)."""
     rows = history[history["segment_type"] == "rfm_segment"] if not history.empty else history
-    if rows.empty or rows["as_of_date"].nunique() < 2:
+    if rows.empty or rows["snapshot_date"].nunique() < 2:
         return no_data_figure("no earlier snapshots are kept yet", height=160)
     figure = go.Figure()
     for name, group in rows.groupby("segment_name", sort=True):
         figure.add_trace(
-            go.Scatter(x=group["as_of_date"], y=group["customers"], mode="lines+markers", name=name)
+            go.Scatter(
+                x=group["snapshot_date"], y=group["customers"], mode="lines+markers", name=name
+            )
         )
     figure.update_yaxes(title_text="customers")
     return _layout(figure, 420)
+
+
+NEW_CUSTOMERS = "(new customer)"
+
+
+def last_migration_matrix(migration: pd.DataFrame, segment_order: list[str]) -> pd.DataFrame:
+    """Customers from-segment (rows, new customers last) x to-segment (columns) between the
+    last two snapshots, RFM segments in playbook order; empty without two snapshots."""
+    if migration.empty:
+        return pd.DataFrame()
+    rows = migration[migration["segment_type"] == "rfm_segment"]
+    rows = rows[rows["snapshot_date"] == rows["snapshot_date"].max()]
+    if rows.empty:
+        return pd.DataFrame()
+    rows = rows.assign(from_segment=rows["from_segment"].fillna(NEW_CUSTOMERS))
+    matrix = rows.pivot_table(
+        index="from_segment", columns="to_segment", values="customers", aggfunc="sum", fill_value=0
+    )
+    seen = set(matrix.index) | set(matrix.columns)
+    order = [s for s in segment_order if s in seen] + sorted(seen - set(segment_order))
+    order = [s for s in order if s != NEW_CUSTOMERS]
+    matrix = matrix.reindex(index=order + [NEW_CUSTOMERS], columns=order, fill_value=0)
+    return matrix.loc[matrix.sum(axis=1) > 0].astype(int)
+
+
+def migration_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:
+    if matrix.empty:
+        return no_data_figure("no two snapshots to compare yet", height=160)
+    values = matrix.to_numpy()
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            text=values,
+            texttemplate="%{text:,}",
+            colorscale="Blues",
+            colorbar={"title": {"text": "customers"}},
+            hovertemplate="%{y} → %{x}<br>%{z:,} customers<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_xaxes(title_text=title or "segment now", type="category")
+    figure.update_yaxes(title_text="segment before", type="category", autorange="reversed")
+    return _layout(
+        figure, 100 + 34 * len(matrix.index), margin={"l": 170, "r": 30, "t": 30, "b": 90}
+    )
+
+
+def migration_note(migration: pd.DataFrame) -> str:
+    if migration.empty:
+        return ""
+    last = migration[migration["snapshot_date"] == migration["snapshot_date"].max()]
+    return (
+        f"From the snapshot of {pd.Timestamp(last['previous_snapshot_date'].iloc[0]):%d %b %Y} "
+        f"to that of {pd.Timestamp(last['snapshot_date'].iloc[0]):%d %b %Y}; the diagonal "
+        "holds the customers who kept their segment."
+    )
+
+
+def moves_html(moves: pd.DataFrame, currency: str, n: int = 15) -> str:
+    if moves.empty:
+        return (
+            "<p>No customer dropped from a valuable segment to an at-risk one "
+            "in the last period.</p>"
+        )
+    total = moves["value_at_stake"].sum()
+    intro = (
+        f"<p>{len(moves):,} customers dropped from a valuable segment to an at-risk one in the "
+        f"last period, {money(total, currency)} of past spend at stake"
+        f"{f'; the {n} most valuable' if len(moves) > n else ''}:</p>"
+    )
+    return intro + table_html(
+        moves.sort_values("value_rank").head(n),
+        [
+            ("customer_id", "Customer", str),
+            ("previous_rfm_segment", "Was", str),
+            ("rfm_segment", "Is now", str),
+            ("recency_days", "Days since last order", "{:,}".format),
+            ("value_at_stake", f"Value at stake ({currency})", "{:,.2f}".format),
+            ("recommended_action", "What to do", str),
+        ],
+        "moves-table",
+    )
+
+
+def stability_figure(stability: pd.DataFrame) -> go.Figure:
+    """Per pair of consecutive snapshots: the share who kept their segment and the ARI."""
+    if stability.empty:
+        return no_data_figure("no two snapshots to compare yet", height=160)
+    figure = go.Figure()
+    for column, name, dash in (
+        ("rfm_segment_kept_share", "kept their RFM segment", "solid"),
+        ("cluster_kept_share", "kept their cluster", "solid"),
+        ("rfm_segment_ari", "ARI, RFM segments", "dot"),
+        ("cluster_ari", "ARI, clusters", "dot"),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=stability["snapshot_date"],
+                y=stability[column],
+                mode="lines+markers",
+                name=name,
+                line={"dash": dash},
+            )
+        )
+    figure.update_yaxes(title_text="share / adjusted Rand index", range=[0, 1.05])
+    return _layout(figure, 380)
 
 
 def settings_of(data: WarehouseData) -> dict:
@@ -1102,6 +1332,146 @@ def campaign_html(audience: pd.DataFrame, settings: dict) -> str:
     )
 
 
+def _signed_share(value) -> str:
+    return "" if pd.isna(value) else f"{value:+.1%}"
+
+
+def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.DataFrame) -> str:
+    """The churn-risk list and the backtest per calibration frequency group."""
+    if backtest.empty or fits.empty:
+        return '<p class="empty">No data: the lifetime-value marts are empty.</p>'
+    as_of = fits[fits["fit_scope"] == "as_of"]
+    problem = as_of["fit_problem"].iloc[0] if len(as_of) else None
+    at_risk = int(churn["customers"].sum()) if not churn.empty else 0
+    control = (
+        int(churn.loc[churn["is_control_group"].astype(bool), "customers"].sum())
+        if not churn.empty
+        else 0
+    )
+    total = backtest[backtest["is_total"].astype(bool)]
+    error = total["relative_error"].iloc[0] if len(total) else np.nan
+    first = backtest.iloc[0]
+    cards = "".join(
+        [
+            _card("Churn-risk list", f"{at_risk:,}", "valuable customers likely to have left"),
+            _card("Contact", f"{at_risk - control:,}", "outside the control group"),
+            _card(
+                "Backtest error",
+                _signed_share(error) or "n/a",
+                "predicted against actual purchases in the holdout period",
+            ),
+        ]
+    )
+    warning = (
+        f'<p class="warning">The lifetime-value fit could not be made: {_esc(problem)}</p>'
+        if isinstance(problem, str) and problem
+        else ""
+    )
+    period = (
+        f"Fitted on the purchases before {pd.Timestamp(first['calibration_date']):%Y-%m-%d}, "
+        f"the model predicted the {int(first['holdout_days'])} days up to "
+        f"{pd.Timestamp(first['as_of_date']):%Y-%m-%d}; "
+    )
+    table = table_html(
+        backtest,
+        [
+            ("frequency_group_label", "Repeat purchases before the split", str),
+            ("customers", "Customers", "{:,}".format),
+            ("predicted_purchases", "Predicted purchases", lambda v: _number(v, 1)),
+            ("actual_purchases", "Actual purchases", lambda v: _number(v, 0)),
+            ("error", "Error", lambda v: _number(v, 1)),
+            ("relative_error", "Error share", _signed_share),
+        ],
+        "clv-backtest-table",
+    )
+    return (
+        f'{warning}<div class="headline" id="clv-cards">{cards}</div>'
+        "<p>The churn-risk list is the <code>churn_risk_audience</code> table: the customers "
+        "with the highest spend whose probability of still being a customer has dropped; "
+        "predicted CLV per customer is in <code>customers</code>. Whether to trust those "
+        f"numbers: {period}per group of customers by their repeat purchases, predicted against "
+        "what they actually bought.</p>" + table
+    )
+
+
+CAMPAIGN_METRICS = {
+    "revenue_per_customer": ("Revenue per customer", "money"),
+    "conversion_rate": ("Bought in the window", "share"),
+    "orders_per_customer": ("Orders per customer", "number"),
+    "average_order_value": ("Average order value", "money"),
+    "repeat_purchase_rate": ("Bought twice or more", "share"),
+    "returned_amount_per_customer": ("Returned per customer", "money"),
+}
+
+
+def _campaign_value(value, kind: str, currency: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "money":
+        return money(value, currency)
+    return f"{value:,.2f}"
+
+
+def _lift_share(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:+.0%}"
+
+
+def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency: str) -> str:
+    """Per campaign: its audience, the verdict on revenue and every metric with its interval."""
+    if summary.empty:
+        return (
+            '<p class="empty">No data: no campaign is defined. Add one to '
+            "<code>seeds/campaigns.csv</code> and <code>seeds/campaign_targets.csv</code> "
+            "and build.</p>"
+        )
+    blocks = []
+    for campaign in summary.itertuples():
+        rows = results[results["campaign_id"] == campaign.campaign_id]
+        revenue = ""
+        if not pd.isna(campaign.incremental_revenue):
+            revenue = (
+                f"{money(campaign.incremental_revenue, currency, 0)} "
+                f"(95% interval {money(campaign.incremental_revenue_lower, currency, 0)} to "
+                f"{money(campaign.incremental_revenue_upper, currency, 0)})"
+            )
+        cards = "".join(
+            [
+                _card(
+                    "Audience",
+                    f"{campaign.treated_customers:,} + {campaign.control_customers:,}",
+                    f"treated + control, segments of {campaign.audience_snapshot_date}",
+                ),
+                _card("Verdict", str(campaign.conclusion), "on revenue per customer"),
+                _card("Incremental revenue", revenue or "–", str(campaign.measurement_status)),
+            ]
+        )
+        table_rows = "".join(
+            f'<tr data-metric="{_esc(metric)}"><td>{_esc(label)}</td>'
+            f"<td>{_esc(_campaign_value(row.treated_value, kind, currency))}</td>"
+            f"<td>{_esc(_campaign_value(row.control_value, kind, currency))}</td>"
+            f'<td data-field="relative_lift">{_esc(_lift_share(row.relative_lift))}</td>'
+            f"<td>{_esc(_lift_share(row.relative_lift_lower))} to "
+            f"{_esc(_lift_share(row.relative_lift_upper))}</td>"
+            f"<td>{_esc('–' if pd.isna(row.p_value) else f'{row.p_value:.3f}')}</td>"
+            f"<td>{_esc(_lift_share(row.minimum_detectable_relative_lift))}</td>"
+            f'<td data-field="conclusion">{_esc(row.conclusion)}</td></tr>'
+            for metric, (label, kind) in CAMPAIGN_METRICS.items()
+            for row in rows[rows["metric"] == metric].itertuples()
+        )
+        blocks.append(
+            f'<article class="campaign" id="campaign-{_esc(campaign.campaign_id)}">'
+            f"<h3>{_esc(campaign.campaign_name)} ({campaign.start_date} to {campaign.end_date}, "
+            f"measured until {campaign.measured_until})</h3>"
+            f'<div class="headline">{cards}</div>'
+            '<table class="data"><thead><tr><th>Metric</th><th>Treated</th><th>Control</th>'
+            "<th>Lift</th><th>95% interval</th><th>p-value</th><th>Detectable lift</th>"
+            f"<th>Conclusion</th></tr></thead><tbody>{table_rows}</tbody></table></article>"
+        )
+    return "".join(blocks)
+
+
 def cleaning_table(cleaning: pd.DataFrame, currency: str) -> pd.DataFrame:
     rows = cleaning[pd.to_numeric(cleaning["lines"]) > 0].sort_values("precedence")
     return rows.assign(
@@ -1202,12 +1572,56 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
             campaign_html(audience, settings),
         ),
         Section(
+            "lifetime-value",
+            "Who is about to churn, and can the predictions be trusted",
+            "Predicted purchases and lifetime value come from a BG/NBD and Gamma-Gamma model; the "
+            "backtest below fits it on the earlier purchases and compares its predictions with "
+            "what customers bought afterwards.",
+            None,
+            "Purchases are days with positive net spend.",
+            lifetime_value_html(frames["clv_backtest"], frames["clv_fit"], frames["churn_risk"]),
+        ),
+        Section(
+            "campaign-results",
+            "Did the campaigns work?",
+            "Each campaign's treated customers against its control group over the campaign and "
+            'its follow-up: a lift whose interval excludes 0 is real; "underpowered" means the '
+            "test was too small to tell, not that the campaign did nothing.",
+            None,
+            "Welch 95% intervals; the detectable lift is what a test this size finds 80% of the "
+            "time. " + money_note,
+            campaign_results_html(frames["campaign_summary"], frames["campaign_results"], currency),
+        ),
+        Section(
             "history",
             "Segment sizes over time",
             "How many customers each segment held at each snapshot: a growing At Risk or "
             "Hibernating segment is the earliest warning.",
             history_figure(history),
             "" if not history.empty else "Appears once the warehouse keeps earlier snapshots.",
+        ),
+        Section(
+            "migration",
+            "Who moved between segments in the last period",
+            "Each row is where customers were at the previous snapshot, each column where they "
+            "are now: off-diagonal cells are moves; the list below is who slipped from a "
+            "valuable segment and is worth a call before they are lost.",
+            migration_figure(
+                last_migration_matrix(
+                    frames["migration"],
+                    rfm_rows["segment_name"].tolist() if "segment_name" in rfm_rows else [],
+                )
+            ),
+            migration_note(frames["migration"]),
+            moves_html(frames["moves"], currency),
+        ),
+        Section(
+            "stability",
+            "Do the segments mean the same thing from one snapshot to the next",
+            "High lines mean customers keep their segment and cluster from one snapshot to the "
+            "next (ARI 1 = the same grouping, about 0 = no more alike than chance): the "
+            "segmentation is stable enough to plan campaigns on.",
+            stability_figure(frames["stability"]),
         ),
         Section(
             "distributions",

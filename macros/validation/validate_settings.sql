@@ -75,6 +75,15 @@
     {%- endif -%}
     {%- do _check_number(problems, 'high_returner_threshold', 0, 1, strict_minimum=true) -%}
 
+    {#- ---- segment history ---- -#}
+    {%- if var('segment_history_grain') not in ['week', 'month', 'quarter'] -%}
+        {%- do problems.append(_setting_problem('segment_history_grain', var('segment_history_grain'), 'week, month or quarter')) -%}
+    {%- endif -%}
+    {#- The segment names themselves are checked against seed rfm_segments by a data test
+        (assert_segment_drop_vars_name_segments): seeds are not loaded yet here. -#}
+    {%- do _check_text_list(problems, 'segment_drop_from_segments') -%}
+    {%- do _check_text_list(problems, 'segment_drop_to_segments') -%}
+
     {#- ---- clustering ---- -#}
     {#- Clusters get one business name each: seeds/cluster_names.csv holds this many
         archetypes (a data test keeps kmeans_k_max within them). -#}
@@ -113,6 +122,21 @@
         {%- do problems.append(_setting_problem('currency', var('currency'), 'a three-letter ISO 4217 code such as GBP, EUR or USD')) -%}
     {%- endif -%}
 
+    {#- ---- customer lifetime value ---- -#}
+    {%- if var('clv_fitter') not in ['scipy', 'pymc_marketing'] -%}
+        {%- do problems.append(_setting_problem('clv_fitter', var('clv_fitter'), 'scipy or pymc_marketing')) -%}
+    {%- endif -%}
+    {%- do _check_integer(problems, 'clv_prediction_days', 1) -%}
+    {%- do _check_integer(problems, 'clv_horizon_months', 1) -%}
+    {%- do _check_number(problems, 'clv_monthly_discount_rate', 0, 1) -%}
+    {%- set calibration = var('clv_calibration_date') -%}
+    {%- if not (calibration is none or (calibration is string and modules.re.match('^(19|20|21)\\d\\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', calibration))) -%}
+        {%- do problems.append(_setting_problem('clv_calibration_date', calibration, 'a date written YYYY-MM-DD, after the first purchase day and before the as-of date, or null (clv_calibration_share of the period)')) -%}
+    {%- endif -%}
+    {%- do _check_number(problems, 'clv_calibration_share', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_integer(problems, 'clv_backtest_top_frequency_group', 1) -%}
+    {%- do _check_number(problems, 'churn_risk_value_share', 0, 1, strict_minimum=true) -%}
+    {%- do _check_number(problems, 'churn_risk_max_probability_alive', 0, 1, strict_minimum=true) -%}
     {#- ---- analyses and campaigns ---- -#}
     {%- if var('analysis_top_n') is not none -%}
         {%- do _check_integer(problems, 'analysis_top_n', 1, none, ' (or null for every row)') -%}
@@ -121,6 +145,11 @@
     {%- if var('control_group_salt') is not string or var('control_group_salt') == '' -%}
         {%- do problems.append(_setting_problem('control_group_salt', var('control_group_salt'), 'non-empty text')) -%}
     {%- endif -%}
+    {%- do _check_integer(problems, 'campaign_follow_up_days', 0) -%}
+    {%- do _check_number(problems, 'campaign_confidence', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_number(problems, 'campaign_power', 0, 1, strict_minimum=true, strict_maximum=true) -%}
+    {%- do _check_integer(problems, 'campaign_min_buyers_per_arm', 1) -%}
+    {%- do _check_number(problems, 'campaign_relevant_lift', 0, none, strict_minimum=true, note=' (a relative lift, 0.1 = 10%)') -%}
 
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(

@@ -26,11 +26,8 @@ final as (
         r_score,
         f_score,
         m_score,
-        cast(r_score as {{ dbt.type_string() }})
-        || cast(f_score as {{ dbt.type_string() }})
-        || cast(m_score as {{ dbt.type_string() }}) as rfm_cell,
-        -- The mean of F and M, halves rounded up: buying often and spending much weigh alike.
-        cast(floor((f_score + m_score + 1) / 2) as integer) as fm_score
+        {{ rfm_cell('r_score', 'f_score', 'm_score') }} as rfm_cell,
+        {{ fm_score('f_score', 'm_score') }} as fm_score
 
     from scored
 

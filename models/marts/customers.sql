@@ -32,6 +32,18 @@ clusters as (
 
 ),
 
+segment_changes as (
+
+    select * from {{ ref('int_customer_segment_changes') }}
+
+),
+
+lifetime_value as (
+
+    select * from {{ ref('int_customer_lifetime_value') }}
+
+),
+
 high_returner_name as (
 
     {#- The one-action rule (README "One customer, one action"): a high returner
@@ -88,13 +100,22 @@ final as (
         end as recommended_action,
         segment_actions.recommended_action as rfm_segment_action,
         clusters.cluster_id,
-        clusters.cluster_name
+        clusters.cluster_name,
+        segment_changes.previous_rfm_segment,
+        segment_changes.rfm_segment_changed_on,
+        segment_changes.periods_in_rfm_segment,
+        lifetime_value.probability_alive,
+        lifetime_value.expected_purchases,
+        lifetime_value.expected_value_per_purchase,
+        lifetime_value.predicted_clv
 
     from rfm
     inner join scores on rfm.customer_id = scores.customer_id
     inner join segments on rfm.customer_id = segments.customer_id
     left join segment_actions on segments.rfm_segment = segment_actions.rfm_segment
     left join clusters on rfm.customer_id = clusters.customer_id
+    left join segment_changes on rfm.customer_id = segment_changes.customer_id
+    left join lifetime_value on rfm.customer_id = lifetime_value.customer_id
     cross join high_returner_name
 
 )

@@ -232,7 +232,9 @@ def test_calendar(demo):
     assert demo.ts.dt.hour.between(7, 20).all()
     assert (demo.ts.dt.day_of_week != 5).all(), "the shop never invoiced on Saturdays"
     orders = demo.drop_duplicates("InvoiceNo").ts.dt.to_period("M").value_counts()
-    assert orders[pd.Period("2011-11")] == orders.max()
+    # The peak is November, except for the months the demo's simulated campaign lifts.
+    campaign = [pd.Period("2011-09"), pd.Period("2011-10")]
+    assert orders[pd.Period("2011-11")] == orders.drop(campaign).max()
     assert orders[pd.Period("2011-02")] * 1.5 < orders[pd.Period("2011-10")]
 
 
@@ -356,3 +358,34 @@ def test_streaming_keeps_memory_flat(tmp_path):
     assert stats["chunks"] >= 10 and stats["lines"] > 1_700_000
     assert stats["peak_mb"] - stats["warm_mb"] < 100, stats
     assert stats["peak_mb"] < 1000, stats
+
+
+# ---------------------------------------------------------------------- campaign
+
+
+def test_a_simulated_campaign_only_adds_purchases_of_treated_customers_in_its_window():
+    base = table_frame(list(gen.generate_chunks(30_000, 13)))
+    customers = sorted({int(float(c)) for c in base.CustomerID if c})
+    treated = frozenset(customers[::2])
+    start, until = dt.date(2011, 6, 1), dt.date(2011, 8, 31)
+    campaign = gen.SimulatedCampaign(start, until, 1.0, treated)
+    lifted = table_frame(list(gen.generate_chunks(30_000, 13, campaign=campaign)))
+    key = [column for column in gen.COLUMNS if column != "InvoiceNo"]
+    counts = lifted.value_counts(key).sub(base.value_counts(key), fill_value=0)
+    assert (counts >= 0).all(), "every line without the campaign is still there"
+    added = counts[counts > 0].reset_index()
+    assert len(added) > 100
+    added_at = pd.to_datetime(added.InvoiceDate, format=gen.DATE_FORMATS["us"])
+    assert added_at.between(pd.Timestamp(start), pd.Timestamp(until) + pd.Timedelta(days=1)).all()
+    assert added.CustomerID.map(lambda c: int(float(c)) in treated).all()
+    assert (added.Quantity.astype(int) > 0).all()
+    # Twice the purchases in the window: the treated invoices there roughly double (less
+    # first purchases of customers acquired in the window, which the campaign does not add).
+    in_window = lambda frame: frame[  # noqa: E731
+        pd.to_datetime(frame.InvoiceDate, format=gen.DATE_FORMATS["us"]).between(
+            pd.Timestamp(start), pd.Timestamp(until) + pd.Timedelta(days=1)
+        )
+        & frame.CustomerID.map(lambda c: bool(c) and int(float(c)) in treated)
+        & ~frame.InvoiceNo.str.startswith(("C", "A"))
+    ].InvoiceNo.nunique()
+    assert 1.6 <= in_window(lifted) / in_window(base) <= 2.4

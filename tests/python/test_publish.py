@@ -69,9 +69,18 @@ open(log, "a").write(json.dumps({"after": after}) + "\n")
 class Run:
     """One `python -m scripts.publish` in a process group of its own."""
 
-    def __init__(self, published: Path, work: Path, vars: dict | None = None, **env: str):
+    def __init__(
+        self,
+        published: Path,
+        work: Path,
+        vars: dict | None = None,
+        full_refresh: bool = False,
+        **env: str,
+    ):
         command = [sys.executable, "-m", "scripts.publish", "--keep", "2", "--"]
         command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+        # Another dataset than the publication's: its incremental state does not apply.
+        command += ["--full-refresh"] if full_refresh else []
         if vars:
             command += ["--vars", json.dumps(vars)]
         self.process = subprocess.Popen(
@@ -224,7 +233,7 @@ def demo(store, first, tmp_path_factory) -> dict:
         assert time.monotonic() < deadline, "the readers did not start"
         time.sleep(0.1)
     started = time.time()
-    run = Run(published, work)
+    run = Run(published, work, full_refresh=True)
     code = run.finish()
     finished = time.time()
     time.sleep(1)  # a few reads of the new publication
@@ -305,6 +314,8 @@ def test_a_killed_build_leaves_the_publication_intact(
     run.wait_for(pattern, count)
     code = run.kill(sig, group)
     assert code != 0
+    # The same data again: the build started from the publication's state, and left it whole.
+    assert "starting from a copy of" in run.output
     assert_intact(published, demo)
     if not group:
         # The script caught the signal, stopped dbt and said what it left.
@@ -320,8 +331,9 @@ def test_the_next_build_cleans_up_after_killed_builds(store, demo):
     # The build killed before its link swap left a complete but unpublished directory.
     orphans = [p.name for p in publications.iterdir() if p.name > demo["build_id"]]
     assert len(orphans) == 1
-    run = Run(published, store["work"], DIRTY_VARS)
+    run = Run(published, store["work"], DIRTY_VARS, full_refresh=True)
     assert run.finish() == 0, run.output[-6000:]
+    assert "starting from a copy" not in run.output
     assert f"removing {publications / orphans[0]}, built but never published" in run.output
     latest = publication_of(published)
     # --keep 2: the new publication and the demo; the first one and the orphan are gone.
@@ -373,6 +385,26 @@ def test_a_second_build_at_the_same_time_is_refused(store, tmp_path):
         assert run.finish() == 1
     assert "another build is running" in run.output
     assert "SEGMENTATION_WAREHOUSE_DIR" in run.output
+
+
+def test_tables_no_model_makes_are_dropped_from_a_copied_build(tmp_path):
+    database = tmp_path / "copy.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table customers as select 1 as customer_id")
+        connection.execute("create table rfm_segments as select 'x' as rfm_segment")
+        connection.execute("create table customer_segments_v0 as select 1 as customer_id")
+        connection.execute("create view old_view as select 1 as one")
+    manifest = tmp_path / "manifest.json"
+    nodes = {
+        "model.p.customers": {"resource_type": "model", "name": "customers", "alias": None},
+        "seed.p.rfm_segments": {"resource_type": "seed", "name": "rfm_segments", "alias": None},
+        "test.p.x": {"resource_type": "test", "name": "customer_segments_v0", "alias": None},
+    }
+    manifest.write_text(json.dumps({"nodes": nodes}))
+    assert sorted(publish.drop_orphans(database, manifest)) == ["customer_segments_v0", "old_view"]
+    with duckdb.connect(str(database), read_only=True) as connection:
+        left = connection.sql("select table_name from information_schema.tables").fetchall()
+    assert sorted(name for (name,) in left) == ["customers", "rfm_segments"]
 
 
 def test_cleanup_keeps_the_newest_and_never_the_published_one(tmp_path):

@@ -32,7 +32,11 @@ MAIN = (
     "segments",
     "returns",
     "campaign",
+    "lifetime-value",
+    "campaign-results",
     "history",
+    "migration",
+    "stability",
     "distributions",
     "rfm-heatmap",
     "cleaning",
@@ -48,10 +52,13 @@ TRACE_MARKS = {
     "rfm-heatmap": ".heatmaplayer .hm",
     "crosstab": ".heatmaplayer .hm",
     "cleaning": ".barlayer .bars .point",
+    "history": ".scatterlayer .trace .point",
+    "migration": ".heatmaplayer .hm",
+    "stability": ".scatterlayer .trace .point",
 }
-CHARTS = tuple(TRACE_MARKS) + ("history",)
-# No mart keeps segment history yet: the demo's history chart says so.
-NO_DATA_ON_DEMO = {"history"}
+CHARTS = tuple(TRACE_MARKS)
+# The demo keeps a year of monthly snapshots: every chart has data.
+NO_DATA_ON_DEMO: set[str] = set()
 CLUSTERS = {1: "VIP", 2: "Loyal", 3: "Dormant"}
 
 
@@ -270,17 +277,43 @@ def test_returns_overview_counts_matched_returns_and_high_returners_to_contact()
 def test_history_is_drawn_only_from_two_snapshots_on():
     one = pd.DataFrame(
         {
-            "as_of_date": [pd.Timestamp("2011-12-10")] * 2,
+            "snapshot_date": [pd.Timestamp("2011-12-10")] * 2,
             "segment_type": ["rfm_segment", "cluster"],
             "segment_name": ["Champions", "VIP"],
             "customers": [10, 12],
         }
     )
     assert is_no_data(report.history_figure(one))
-    two = pd.concat([one, one.assign(as_of_date=pd.Timestamp("2012-01-10"), customers=[11, 13])])
+    two = pd.concat([one, one.assign(snapshot_date=pd.Timestamp("2012-01-10"), customers=[11, 13])])
     figure = report.history_figure(two)
     assert [t.name for t in figure.data] == ["Champions"]
     assert list(figure.data[0].y) == [10, 11]
+
+
+def test_last_migration_matrix_orders_segments_and_puts_new_customers_last():
+    migration = pd.DataFrame(
+        {
+            "snapshot_date": [pd.Timestamp("2011-12-01")] * 4 + [pd.Timestamp("2011-11-01")],
+            "previous_snapshot_date": [pd.Timestamp("2011-11-01")] * 4
+            + [pd.Timestamp("2011-10-01")],
+            "segment_type": ["rfm_segment"] * 3 + ["cluster", "rfm_segment"],
+            "from_segment": ["Lost", "Champions", None, "VIP", "Lost"],
+            "to_segment": ["Champions", "Lost", "Champions", "VIP", "Lost"],
+            "movement": ["moved", "moved", "entry", "stayed", "stayed"],
+            "customers": [2, 3, 4, 9, 100],
+            "monetary": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    matrix = report.last_migration_matrix(migration, ["Champions", "Lost"])
+    assert list(matrix.index) == ["Champions", "Lost", report.NEW_CUSTOMERS]
+    assert list(matrix.columns) == ["Champions", "Lost"]
+    assert matrix.loc["Lost", "Champions"] == 2
+    assert matrix.loc["Champions", "Lost"] == 3
+    assert matrix.loc[report.NEW_CUSTOMERS, "Champions"] == 4
+    # Only the last pair: the earlier snapshot's 100 stayers are not counted.
+    assert matrix.to_numpy().sum() == 9
+    assert report.last_migration_matrix(migration.iloc[:0], []).empty
+    assert is_no_data(report.migration_figure(pd.DataFrame()))
 
 
 def test_crosstab_matrix_keeps_segment_order_and_cluster_ids_and_fills_gaps():
@@ -608,3 +641,50 @@ def test_default_paths(monkeypatch):
     assert args.out == Path("reports/segmentation_report.html")
     monkeypatch.setenv("SEGMENTATION_DUCKDB_PATH", os.path.join("w", "x.duckdb"))
     assert report.parse_args([]).database == Path("w/x.duckdb")
+
+
+def test_lifetime_value_section_shows_the_backtest_per_group_and_its_total_error():
+    backtest = pd.DataFrame(
+        {
+            "frequency_group": [0, 1, 2],
+            "frequency_group_label": ["0", "1+", "total"],
+            "is_total": [False, False, True],
+            "customers": [10, 5, 15],
+            "predicted_purchases": [4.0, 12.0, 16.0],
+            "actual_purchases": [5.0, 15.0, 20.0],
+            "error": [-1.0, -3.0, -4.0],
+            "relative_error": [-0.2, -0.2, -0.2],
+            "calibration_date": pd.Timestamp("2011-08-07"),
+            "as_of_date": pd.Timestamp("2011-12-10"),
+            "holdout_days": 125,
+        }
+    )
+    fits = pd.DataFrame({"fit_scope": ["as_of"], "fit_problem": [None]})
+    churn = pd.DataFrame({"is_control_group": [False, True], "customers": [9, 1]})
+    page = report.lifetime_value_html(backtest, fits, churn)
+    assert page.count("<tr>") == 4  # header and three rows
+    assert '<td data-field="frequency_group_label">1+</td>' in page
+    assert '<td data-field="relative_error">-20.0%</td>' in page
+    assert "before 2011-08-07" in page and "125 days" in page
+    assert ">10<" in page and ">9<" in page  # the list and those to contact
+    assert "could not be made" not in page
+    failed = report.lifetime_value_html(
+        backtest, fits.assign(fit_problem="no customer has a repeat"), churn
+    )
+    assert "could not be made: no customer has a repeat" in failed
+    assert "No data" in report.lifetime_value_html(backtest.iloc[0:0], fits, churn)
+
+
+def test_demo_report_shows_every_backtest_group_of_the_mart(demo_report, published_demo):
+    page = demo_report["path"].read_text(encoding="utf-8")
+    with duckdb.connect(str(published_demo), read_only=True) as reader:
+        labels = [
+            row[0]
+            for row in reader.sql(
+                "select frequency_group_label from clv_backtest order by frequency_group"
+            ).fetchall()
+        ]
+    table = page.split('id="clv-backtest-table"')[1].split("</table>")[0]
+    assert [
+        cell.split(">")[1] for cell in table.split('data-field="frequency_group_label"')[1:]
+    ] == [f"{label}</td" for label in labels]

@@ -119,3 +119,72 @@ def test_metrics_by_rfm_segment_match_the_marts(mf_project, demo_warehouse, tmp_
         assert abs(Decimal(row["average_order_value"]) - mart["average_order_value"]) < CENT
         assert float(row["repeat_purchase_rate"]) == pytest.approx(mart["repeat_purchase_rate"])
         assert float(row["return_rate"]) == pytest.approx(mart["return_rate"], abs=1e-4)
+
+
+def test_segment_sizes_by_snapshot_match_the_history(mf_project, demo_warehouse, tmp_path):
+    out = tmp_path / "segments_by_snapshot.csv"
+    result = run_mf(
+        mf_project,
+        demo_warehouse,
+        "query",
+        "--metrics",
+        "segment_customers,segment_value",
+        "--group-by",
+        "metric_time__day,customer_snapshot__snapshot_rfm_segment",
+        "--csv",
+        str(out),
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    with out.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    got = {
+        (row["metric_time__day"][:10], row["customer_snapshot__snapshot_rfm_segment"]): (
+            int(row["segment_customers"]),
+            Decimal(row["segment_value"]),
+        )
+        for row in rows
+    }
+    expected = {
+        (str(day), segment): (customers, value)
+        for day, segment, customers, value in demo_warehouse.rows(
+            "select snapshot_date, rfm_segment, count(*), sum(monetary) "
+            "from customer_segment_history group by snapshot_date, rfm_segment"
+        )
+    }
+    assert got.keys() == expected.keys()
+    for key, (customers, value) in expected.items():
+        assert got[key][0] == customers, key
+        assert abs(got[key][1] - value) < CENT, key
+
+
+def test_predicted_clv_by_segment_matches_the_customers_mart(mf_project, demo_warehouse, tmp_path):
+    out = tmp_path / "clv_by_segment.csv"
+    result = run_mf(
+        mf_project,
+        demo_warehouse,
+        "query",
+        "--metrics",
+        "predicted_clv,average_predicted_clv,expected_purchases",
+        "--group-by",
+        "customer__rfm_segment",
+        "--csv",
+        str(out),
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    with out.open(newline="") as file:
+        rows = {row["customer__rfm_segment"]: row for row in csv.DictReader(file)}
+    expected = {
+        segment: values
+        for segment, *values in demo_warehouse.rows(
+            """
+            select rfm_segment, sum(predicted_clv), avg(predicted_clv), sum(expected_purchases)
+            from customers
+            group by rfm_segment
+            """
+        )
+    }
+    assert rows.keys() == expected.keys()
+    for segment, (total, mean, purchases) in expected.items():
+        assert float(rows[segment]["predicted_clv"]) == pytest.approx(total)
+        assert float(rows[segment]["average_predicted_clv"]) == pytest.approx(mean)
+        assert float(rows[segment]["expected_purchases"]) == pytest.approx(purchases)

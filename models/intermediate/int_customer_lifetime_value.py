@@ -1,0 +1,13 @@
+"""Per customer: probability alive, expected purchases, expected value per purchase and
+predicted CLV, from the as-of fit of int_clv_fit (customer_segmentation.lifetime_value)."""
+
+from customer_segmentation.lifetime_value import predictions_table, settings_from_config
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = settings_from_config(dbt.config.get("clv"))
+    table = dbt.ref("int_customer_btyd_summary").df()
+    fits = dbt.ref("int_clv_fit").df()
+    fit_row = fits[fits["fit_scope"] == "as_of"].iloc[0]
+    return predictions_table(table, fit_row, settings)
