@@ -42,7 +42,9 @@ def published_demo(demo_warehouse, tmp_path_factory):
 
     from scripts import publish
 
-    published = tmp_path_factory.mktemp("published") / "segmentation.duckdb"
+    # The file keeps the built file's name: DuckDB qualifies the views' references (the
+    # line marts are views) with the database name, which is the file's stem.
+    published = tmp_path_factory.mktemp("published") / demo_warehouse.path.name
     store = publish.store_for(published)
     build_id = publish.new_build_id()
     directory = store.publications / build_id

@@ -45,7 +45,8 @@ def test_the_page_has_the_machine_versions_command_and_tables(bench_run):
     assert re.search(r"\d+ cores", page) and "Load average" in page
     assert "dbt-core" in page and "duckdb" in page and "scikit-learn" in page
     assert f"scripts.bench --sizes {LINES} --formats parquet" in page
-    assert "`stg_shop__transactions`" in page and "dominates" in page
+    # Which model dominates depends on the size and the machine; the page must name one.
+    assert re.search(r"`\w+` dominates", page)
 
 
 def test_the_summary_row_has_positive_numbers_and_ratios(bench_run):
