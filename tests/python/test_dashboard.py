@@ -211,11 +211,17 @@ def test_dashboard_loads_without_errors_and_shows_the_marts(app, browser):
     assert shown["Control group in the list"] == "0"
 
     # The playbook: a table per tab (RFM segments, clusters) with the marts' sizes and actions.
-    tables = browser.execute_script(
-        "return [...document.querySelectorAll('[data-testid=stTable]')].map(t =>"
-        " [...t.querySelectorAll('tbody tr')].map("
-        "  r => [...r.querySelectorAll('th, td')].map(c => c.textContent.trim())));"
-    )
+    # Streamlit renders the tabs' tables one after the other: wait for both (CI once read one).
+    deadline = time.monotonic() + 30
+    while True:
+        tables = browser.execute_script(
+            "return [...document.querySelectorAll('[data-testid=stTable]')].map(t =>"
+            " [...t.querySelectorAll('tbody tr')].map("
+            "  r => [...r.querySelectorAll('th, td')].map(c => c.textContent.trim())));"
+        )
+        if len(tables) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert len(tables) == 2
     for rows, kind in zip(tables, ("rfm_segment", "cluster")):
         expected = marts_rows(
