@@ -4,7 +4,9 @@ Pure functions on pandas/numpy: the BTYD summary of purchase occasions, the two
 log-likelihoods, their maximum-likelihood fits (SciPy, with analytic gradients; or
 pymc-marketing's maximum a posteriori fit with flat priors, which maximises the same
 likelihood), and the per-customer predictions: probability alive, expected purchases,
-expected value per purchase and discounted CLV. Time is measured in days.
+expected value per purchase and discounted CLV. Time is measured in days, or in
+seasonal days (SeasonalClock: calendar days weighted by the shop's purchase intensity in
+their month of the year), so a busy November counts for more than a quiet February.
 
 Fit a BTYD summary file (columns frequency, recency, T and optionally monetary_value,
 as in lifetimes' CDNOW summary) from the command line::
@@ -59,6 +61,166 @@ def settings_from_config(config: dict) -> dict:
         "horizon_months": int(config["horizon_months"]),
         "monthly_discount_rate": float(config["monthly_discount_rate"]),
         "backtest_top_frequency_group": int(config["backtest_top_frequency_group"]),
+        "seasonality": str(config["seasonality"]),
+        "seasonality_min_purchases": int(config["seasonality_min_purchases"]),
+    }
+
+
+# ---- Seasonality ---------------------------------------------------------------
+
+SEASONALITY_OPTIONS = ("month_of_year", "none")
+# Mean days per month of the year (February over leap years), to weigh the profile.
+DAYS_IN_MONTH = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+# A prior of this many purchases per month at the average intensity keeps a month
+# with few purchases near 1 instead of at 0.
+PROFILE_PRIOR_PURCHASES = 5.0
+
+
+@dataclass(frozen=True)
+class SeasonalClock:
+    """Measures time in seasonal days: each calendar day counts its month's purchase
+    intensity (12 values whose day-weighted mean over a year is 1). A flat profile is
+    the calendar: BG/NBD assumes a constant purchase rate, and on this clock it holds
+    for a shop whose customers buy more in some months than in others."""
+
+    profile: np.ndarray
+
+    @classmethod
+    def calendar(cls) -> SeasonalClock:
+        return cls(np.ones(12))
+
+    def elapsed(self, start, end) -> np.ndarray:
+        """Seasonal days from `start` (inclusive) to `end` (exclusive), element-wise."""
+        start = pd.to_datetime(pd.Series(start)).to_numpy().astype("datetime64[D]")
+        end = pd.to_datetime(pd.Series(end)).to_numpy().astype("datetime64[D]")
+        if len(start) == 1 and len(end) > 1:
+            start = np.repeat(start, len(end))
+        if len(end) == 1 and len(start) > 1:
+            end = np.repeat(end, len(start))
+        first = min(start.min(), end.min())
+        days = np.arange(first, max(start.max(), end.max()) + np.timedelta64(1, "D"))
+        month = days.astype("datetime64[M]").astype(np.int64) % 12
+        cumulative = np.concatenate([[0.0], np.cumsum(self.profile[month])])
+        index = lambda d: (d - first).astype(np.int64)  # noqa: E731
+        return cumulative[index(end)] - cumulative[index(start)]
+
+
+def seasonal_profile(occasions: pd.DataFrame, observation_end, min_purchases: int):
+    """The month-of-year purchase intensity of `occasions` before `observation_end`.
+
+    Between a customer's first and last occasion the customer is alive (BG/NBD drops
+    customers out only after a purchase), so the occasions strictly between them fall
+    on days in proportion to the intensity whatever the customer's own rate: maximising
+    that conditional likelihood (iterated to its fixed point) estimates the profile free
+    of the customers' rates, churn and acquisition. Returns (profile, purchases used,
+    reason): profile None with the reason when the occasions cannot support one (fewer
+    than `min_purchases` in-between occasions, or a month of the year never spanned).
+    """
+    data = occasions[pd.to_datetime(occasions["purchase_date"]) < pd.Timestamp(observation_end)]
+    days = pd.to_datetime(data["purchase_date"]).to_numpy().astype("datetime64[D]")
+    ids = data["customer_id"].to_numpy()
+    order = np.lexsort((days, ids))
+    ids, days = ids[order], days[order]
+    if len(ids) == 0:
+        return None, 0, "no purchase occasion"
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    counts = np.diff(np.r_[starts, len(ids)])
+    first, last = days[starts], days[starts + counts - 1]
+    inner = np.ones(len(ids), dtype=bool)
+    inner[starts] = False
+    inner[starts + counts - 1] = False
+    spans = counts >= 3
+    purchases = int(inner.sum())
+    if purchases < min_purchases:
+        return (
+            None,
+            purchases,
+            (
+                f"{purchases} purchase occasions between customers' first and last, fewer than "
+                f"var clv_seasonality_min_purchases ({min_purchases})"
+            ),
+        )
+    # Exposure: each spanning customer's days strictly between first and last, by month.
+    lo = first[spans].min()
+    calendar = np.arange(lo, last[spans].max() + np.timedelta64(1, "D"))
+    month = calendar.astype("datetime64[M]").astype(np.int64) % 12
+    cumulative = np.vstack([np.zeros(12), np.cumsum(np.eye(12)[month], axis=0)])
+    exposure = (
+        cumulative[(last[spans] - lo).astype(np.int64)]
+        - cumulative[(first[spans] - lo).astype(np.int64) + 1]
+    )
+    inner_per_customer = counts[spans] - 2
+    observed = np.bincount(
+        days[inner].astype("datetime64[M]").astype(np.int64) % 12, minlength=12
+    ).astype(float)
+    spanned = exposure.sum(axis=0)
+    if (spanned == 0).any():
+        missing = int((spanned == 0).sum())
+        return (
+            None,
+            purchases,
+            (
+                f"the occasions span {12 - missing} of the 12 months of the year: a profile needs "
+                "a whole year of history before the fit's cut-off"
+            ),
+        )
+    profile = np.ones(12)
+    prior = PROFILE_PRIOR_PURCHASES
+    for _ in range(500):
+        rate = exposure * profile
+        expected = (inner_per_customer / rate.sum(axis=1))[:, None] * exposure
+        # The fixed point of the conditional likelihood with a Gamma(prior + 1, prior) prior.
+        updated = (observed + prior) / (expected.sum(axis=0) + prior)
+        updated /= (updated * DAYS_IN_MONTH).sum() / DAYS_IN_MONTH.sum()
+        if np.max(np.abs(updated - profile)) < 1e-10:
+            profile = updated
+            break
+        profile = updated
+    return profile, purchases, None
+
+
+def seasonal_clock(occasions, observation_end, settings: dict):
+    """The clock of a fit with its cut-off at `observation_end` (settings from
+    settings_from_config), and the profile's row fields for int_clv_seasonality."""
+    if settings["seasonality"] == "none":
+        return SeasonalClock.calendar(), 0, "var clv_seasonality is none"
+    profile, purchases, reason = seasonal_profile(
+        occasions, observation_end, settings["seasonality_min_purchases"]
+    )
+    if profile is None:
+        return SeasonalClock.calendar(), purchases, reason
+    return SeasonalClock(profile), purchases, None
+
+
+FIT_SCOPES = ("as_of", "calibration")
+
+
+def seasonality_table(spend: pd.DataFrame, calibration_date, as_of_date, settings: dict):
+    """Per fit scope (`as_of`, `calibration`) and month of the year: the purchase
+    intensity its clock uses, estimated from the occasions before the scope's cut-off
+    only (the backtest never sees the holdout's months), or 1 with the reason."""
+    rows = []
+    for scope, end in zip(FIT_SCOPES, (as_of_date, calibration_date), strict=True):
+        clock, purchases, reason = seasonal_clock(purchase_occasions(spend, end), end, settings)
+        rows += [
+            {
+                "fit_scope": scope,
+                "month_of_year": month + 1,
+                "purchase_intensity": float(clock.profile[month]),
+                "is_seasonal": reason is None,
+                "profile_purchases": purchases,
+                "flat_reason": reason,
+            }
+            for month in range(12)
+        ]
+    return pd.DataFrame(rows)
+
+
+def clocks_from_table(seasonality: pd.DataFrame) -> dict[str, SeasonalClock]:
+    """Each fit scope's clock from a seasonality_table."""
+    return {
+        scope: SeasonalClock(rows.sort_values("month_of_year")["purchase_intensity"].to_numpy())
+        for scope, rows in seasonality.groupby("fit_scope")
     }
 
 
@@ -83,11 +245,15 @@ def purchase_occasions(spend: pd.DataFrame, cutoff) -> pd.DataFrame:
     return daily.reset_index(drop=True)
 
 
-def btyd_summary(occasions: pd.DataFrame, observation_end) -> pd.DataFrame:
+def btyd_summary(
+    occasions: pd.DataFrame, observation_end, clock: SeasonalClock | None = None
+) -> pd.DataFrame:
     """Per customer: frequency (repeat occasions), recency (age at the last occasion),
-    T (age at `observation_end`, exclusive) in days, and monetary_value (mean net spend
-    of the repeat occasions; 0 for one-time buyers, as in lifetimes)."""
+    T (age at `observation_end`, exclusive) in days of `clock` (calendar days by
+    default), and monetary_value (mean net spend of the repeat occasions; 0 for one-time
+    buyers, as in lifetimes)."""
     end = pd.Timestamp(observation_end)
+    clock = clock or SeasonalClock.calendar()
     data = occasions[pd.to_datetime(occasions["purchase_date"]) < end].copy()
     data["purchase_date"] = pd.to_datetime(data["purchase_date"])
     data = data.sort_values(["customer_id", "purchase_date"], kind="stable")
@@ -105,8 +271,10 @@ def btyd_summary(occasions: pd.DataFrame, observation_end) -> pd.DataFrame:
             .sum(),
         }
     )
-    summary["recency"] = (summary["last_purchase_date"] - summary["first_purchase_date"]).dt.days
-    summary["T"] = (end - summary["first_purchase_date"]).dt.days
+    summary["recency"] = clock.elapsed(
+        summary["first_purchase_date"], summary["last_purchase_date"]
+    )
+    summary["T"] = clock.elapsed(summary["first_purchase_date"], [end])
     summary["monetary_value"] = np.where(
         summary["frequency"] > 0,
         summary["repeat_value"] / summary["frequency"].clip(lower=1),
@@ -131,13 +299,22 @@ def default_calibration_date(period_start, observation_end, share: float = 2 / 3
     return start + pd.Timedelta(days=int((end - start).days * share))
 
 
-def btyd_table(spend: pd.DataFrame, calibration_date, as_of_date) -> pd.DataFrame:
+def btyd_table(
+    spend: pd.DataFrame,
+    calibration_date,
+    as_of_date,
+    clocks: dict[str, SeasonalClock] | None = None,
+) -> pd.DataFrame:
     """Per customer with a purchase occasion before the as-of date: the BTYD summary at
     the as-of date, the summary at the calibration date (null for customers whose first
-    occasion is later) and their occasions in the holdout period [calibration, as-of)."""
+    occasion is later) and their occasions in the holdout period [calibration, as-of).
+    `clocks` holds each fit scope's clock (`as_of`, `calibration`; calendar by default)."""
+    clocks = clocks or {}
     occasions = purchase_occasions(spend, as_of_date)
-    summary = btyd_summary(occasions, as_of_date)
-    calibration = btyd_summary(purchase_occasions(spend, calibration_date), calibration_date)
+    summary = btyd_summary(occasions, as_of_date, clocks.get("as_of"))
+    calibration = btyd_summary(
+        purchase_occasions(spend, calibration_date), calibration_date, clocks.get("calibration")
+    )
     calibration = calibration[["customer_id", "frequency", "recency", "T", "monetary_value"]]
     calibration = calibration.rename(
         columns=lambda c: c if c == "customer_id" else f"calibration_{c}"
@@ -238,10 +415,25 @@ def fit_parameters(fit_row, names):
     return None if any(pd.isna(v) for v in values) else [float(v) for v in values]
 
 
-def predictions_table(table: pd.DataFrame, fit_row, settings: dict) -> pd.DataFrame:
+def predictions_table(
+    table: pd.DataFrame,
+    fit_row,
+    settings: dict,
+    as_of_date=None,
+    clock: SeasonalClock | None = None,
+) -> pd.DataFrame:
     """Per customer of the as-of summary: probability alive, expected purchases in the
     next prediction_days days, expected value per purchase and discounted CLV (null
-    where the fit could not be made)."""
+    where the fit could not be made). With a seasonal `clock` the periods ahead of
+    `as_of_date` are measured on it, as the summary was."""
+
+    def ahead(days):
+        days = np.asarray(days, dtype=float)
+        if clock is None:
+            return days
+        as_of = pd.Timestamp(as_of_date)
+        return clock.elapsed([as_of], as_of + pd.to_timedelta(np.rint(days), unit="D"))
+
     x, t_x, age = (table[c].astype(float).to_numpy() for c in ("frequency", "recency", "T"))
     m = table["monetary_value"].astype(float).to_numpy()
     bg = fit_parameters(fit_row, BGNBD_PARAMETERS)
@@ -254,10 +446,14 @@ def predictions_table(table: pd.DataFrame, fit_row, settings: dict) -> pd.DataFr
         # The hypergeometric terms depend on (x, t_x, T) only: in whole days most customers
         # share theirs with others, so they are computed once per distinct history.
         (ux, ut, uT), inverse, _ = _distinct_histories(x, t_x, age)
-        purchases = expected_purchases(bg, ux, ut, uT, settings["prediction_days"])[inverse]
+        prediction = float(ahead([settings["prediction_days"]])[0])
+        purchases = expected_purchases(bg, ux, ut, uT, prediction)[inverse]
         if gg:
             horizon, rate = settings["horizon_months"], settings["monthly_discount_rate"]
-            per_unit_value = discounted_clv(bg, ux, ut, uT, np.ones(len(ux)), horizon, rate)
+            month_ends = ahead(np.arange(1, int(horizon) + 1) * DAYS_PER_MONTH)
+            per_unit_value = discounted_clv(
+                bg, ux, ut, uT, np.ones(len(ux)), horizon, rate, month_ends
+            )
             clv = per_unit_value[inverse] * value
     return pd.DataFrame(
         {
@@ -573,13 +769,20 @@ def expected_value_per_purchase(params, frequency, monetary_value) -> np.ndarray
     return np.where(x > 0, conditional, population)
 
 
-def discounted_clv(bgnbd_params, frequency, recency, T, value_per_purchase, months, monthly_rate):
+def discounted_clv(
+    bgnbd_params, frequency, recency, T, value_per_purchase, months, monthly_rate, month_ends=None
+):
     """Expected value over `months` months, each month's purchases discounted at
-    (1 + monthly_rate) ** month (lifetimes' customer_lifetime_value)."""
+    (1 + monthly_rate) ** month (lifetimes' customer_lifetime_value). `month_ends` are
+    the months' ends in the summary's time (calendar months of DAYS_PER_MONTH days by
+    default; seasonal days with a SeasonalClock)."""
+    if month_ends is None:
+        month_ends = np.arange(1, int(months) + 1) * DAYS_PER_MONTH
     clv = np.zeros(len(np.asarray(frequency)))
     previous = np.zeros_like(clv)
     for month in range(1, int(months) + 1):
-        cumulative = expected_purchases(bgnbd_params, frequency, recency, T, month * DAYS_PER_MONTH)
+        horizon = float(month_ends[month - 1])
+        cumulative = expected_purchases(bgnbd_params, frequency, recency, T, horizon)
         clv += (cumulative - previous) / (1.0 + monthly_rate) ** month
         previous = cumulative
     return clv * np.asarray(value_per_purchase, dtype=float)
@@ -588,10 +791,20 @@ def discounted_clv(bgnbd_params, frequency, recency, T, value_per_purchase, mont
 # ---- Backtest ----------------------------------------------------------------
 
 
-def backtest_groups(table: pd.DataFrame, bgnbd_params, holdout_days: float, top_group: int):
+def backtest_groups(
+    table: pd.DataFrame,
+    bgnbd_params,
+    holdout_days: float,
+    top_group: int,
+    campaign_treated=(),
+) -> pd.DataFrame:
     """Predicted against actual holdout occasions of the calibration customers per
     calibration frequency (0 .. top_group, the last group holding every frequency from
-    top_group up), and in total. Predictions are null when the fit could not be made."""
+    top_group up), and in total, for two populations: `organic`, the check of the model,
+    and `campaign_treated`, the customers in `campaign_treated` (treated by a campaign
+    during the holdout), whose purchases carry an effect no purchase history foresees.
+    The second population's rows are there only when it has customers. Predictions are
+    null when the fit could not be made."""
     data = table[table["calibration_frequency"].notna()]
     x = data["calibration_frequency"].astype(float).to_numpy()
     t_x, age = (data[c].astype(float).to_numpy() for c in ("calibration_recency", "calibration_T"))
@@ -604,6 +817,31 @@ def backtest_groups(table: pd.DataFrame, bgnbd_params, holdout_days: float, top_
         actual=data["holdout_purchases"].astype(float),
         group=np.minimum(x, top_group).astype(np.int64),
     )
+    treated = data["customer_id"].isin(set(campaign_treated))
+    populations = [("organic", data[~treated])]
+    if treated.any():
+        populations.append(("campaign_treated", data[treated]))
+    table = pd.concat(
+        [
+            _population_backtest(rows, top_group, bgnbd_params is not None).assign(
+                population=population
+            )
+            for population, rows in populations
+        ],
+        ignore_index=True,
+    )
+    table["error"] = table["predicted_purchases"] - table["actual_purchases"]
+    table["relative_error"] = np.where(
+        table["actual_purchases"] > 0,
+        table["error"] / table["actual_purchases"].where(table["actual_purchases"] > 0, 1.0),
+        np.nan,
+    )
+    table["customers"] = table["customers"].astype(np.int64)
+    return table
+
+
+def _population_backtest(data: pd.DataFrame, top_group: int, fitted: bool) -> pd.DataFrame:
+    """One population's rows of backtest_groups: a row per frequency group and the total."""
     groups = data.groupby("group").agg(
         customers=("customer_id", "size"),
         predicted_purchases=("predicted", lambda v: v.sum(min_count=1)),
@@ -611,7 +849,7 @@ def backtest_groups(table: pd.DataFrame, bgnbd_params, holdout_days: float, top_
     )
     groups = groups.reindex(range(top_group + 1)).reset_index(names="frequency_group")
     groups[["customers", "actual_purchases"]] = groups[["customers", "actual_purchases"]].fillna(0)
-    if bgnbd_params:
+    if fitted:
         groups["predicted_purchases"] = groups["predicted_purchases"].fillna(0.0)
     groups["frequency_group_label"] = groups["frequency_group"].astype(str)
     groups.loc[groups["frequency_group"] == top_group, "frequency_group_label"] = f"{top_group}+"
@@ -621,20 +859,12 @@ def backtest_groups(table: pd.DataFrame, bgnbd_params, holdout_days: float, top_
             "frequency_group": [top_group + 1],
             "frequency_group_label": ["total"],
             "customers": [len(data)],
-            "predicted_purchases": [data["predicted"].sum(min_count=1) if bgnbd_params else np.nan],
+            "predicted_purchases": [data["predicted"].sum(min_count=1) if fitted else np.nan],
             "actual_purchases": [data["actual"].sum()],
             "is_total": [True],
         }
     )
-    table = pd.concat([groups, total], ignore_index=True)
-    table["error"] = table["predicted_purchases"] - table["actual_purchases"]
-    table["relative_error"] = np.where(
-        table["actual_purchases"] > 0,
-        table["error"] / table["actual_purchases"].where(table["actual_purchases"] > 0, 1.0),
-        np.nan,
-    )
-    table["customers"] = table["customers"].astype(np.int64)
-    return table
+    return pd.concat([groups, total], ignore_index=True)
 
 
 # ---- Simulation (parameter recovery, benchmark) ------------------------------

@@ -135,6 +135,10 @@
     {%- endif -%}
     {%- do _check_number(problems, 'clv_calibration_share', 0, 1, strict_minimum=true, strict_maximum=true) -%}
     {%- do _check_integer(problems, 'clv_backtest_top_frequency_group', 1) -%}
+    {%- if var('clv_seasonality') not in ['month_of_year', 'none'] -%}
+        {%- do problems.append(_setting_problem('clv_seasonality', var('clv_seasonality'), 'month_of_year or none')) -%}
+    {%- endif -%}
+    {%- do _check_integer(problems, 'clv_seasonality_min_purchases', 12) -%}
     {%- do _check_number(problems, 'churn_risk_value_share', 0, 1, strict_minimum=true) -%}
     {%- do _check_number(problems, 'churn_risk_max_probability_alive', 0, 1, strict_minimum=true) -%}
     {#- ---- analyses and campaigns ---- -#}

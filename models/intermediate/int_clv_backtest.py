@@ -1,10 +1,13 @@
 """The backtest: the calibration fit of int_clv_fit predicts each calibration customer's
 purchase occasions in the holdout period; predicted against actual per calibration
-frequency group and in total (customer_segmentation.lifetime_value.backtest_groups)."""
+frequency group and in total (the holdout measured on the calibration fit's clock,
+int_clv_seasonality), with the customers a campaign treated during the holdout
+scored apart (customer_segmentation.lifetime_value.backtest_groups)."""
 
 from customer_segmentation.lifetime_value import (
     BGNBD_PARAMETERS,
     backtest_groups,
+    clocks_from_table,
     fit_parameters,
     settings_from_config,
 )
@@ -16,13 +19,17 @@ def model(dbt, session):
     table = dbt.ref("int_customer_btyd_summary").df()
     fits = dbt.ref("int_clv_fit").df()
     calibration = dbt.ref("int_clv_calibration_date").df()
+    treated = dbt.ref("int_clv_holdout_campaign_customers").df()
     split = calibration.iloc[0]
+    clock = clocks_from_table(dbt.ref("int_clv_seasonality").df())["calibration"]
+    holdout = float(clock.elapsed([split["calibration_date"]], [split["as_of_date"]])[0])
     calibration_fit = fits[fits["fit_scope"] == "calibration"].iloc[0]
     groups = backtest_groups(
         table,
         fit_parameters(calibration_fit, BGNBD_PARAMETERS),
-        float(split["holdout_days"]),
+        holdout,
         settings["backtest_top_frequency_group"],
+        campaign_treated=treated["customer_id"],
     )
     return groups.assign(
         calibration_date=split["calibration_date"],

@@ -1,6 +1,7 @@
 {#- Whether to trust the lifetime-value predictions: fitted on the lines before
     the calibration date, predicted against actual purchase occasions in the
-    holdout period, per calibration frequency group and in total. -#}
+    holdout period, per calibration frequency group and in total, for the
+    organic customers and, apart, those a campaign treated in the holdout. -#}
 with
 
 backtest as (
@@ -12,6 +13,7 @@ backtest as (
 final as (
 
     select
+        cast(population as varchar) as population,
         cast(frequency_group as bigint) as frequency_group,
         cast(frequency_group_label as varchar) as frequency_group_label,
         cast(is_total as boolean) as is_total,
