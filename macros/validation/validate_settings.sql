@@ -135,6 +135,7 @@
     {%- endif -%}
     {%- do _check_number(problems, 'clv_calibration_share', 0, 1, strict_minimum=true, strict_maximum=true) -%}
     {%- do _check_integer(problems, 'clv_backtest_top_frequency_group', 1) -%}
+    {%- do _check_number(problems, 'clv_backtest_confidence', 0, 1, strict_minimum=true, strict_maximum=true) -%}
     {%- if var('clv_seasonality') not in ['month_of_year', 'none'] -%}
         {%- do problems.append(_setting_problem('clv_seasonality', var('clv_seasonality'), 'month_of_year or none')) -%}
     {%- endif -%}

@@ -30,6 +30,7 @@ def model(dbt, session):
         holdout,
         settings["backtest_top_frequency_group"],
         campaign_treated=treated["customer_id"],
+        confidence=settings["backtest_confidence"],
     )
     return groups.assign(
         calibration_date=split["calibration_date"],

@@ -22,6 +22,8 @@ final as (
         cast(actual_purchases as double) as actual_purchases,
         cast(error as double) as error,
         cast(relative_error as double) as relative_error,
+        cast(relative_error_lower as double) as relative_error_lower,
+        cast(relative_error_upper as double) as relative_error_upper,
         cast(calibration_date as date) as calibration_date,
         cast(as_of_date as date) as as_of_date,
         cast(holdout_days as bigint) as holdout_days

@@ -458,3 +458,16 @@ def test_seasonal_clock_takes_the_seasons_bias_out_of_the_backtest(seasonal):
         errors[mode] = groups.loc[groups["is_total"], "relative_error"].iloc[0]
     assert errors["none"] < -0.1
     assert abs(errors["month_of_year"]) < 0.05
+
+
+def test_backtest_interval_matches_resampling_the_customers():
+    rng = np.random.default_rng(3)
+    predicted = rng.gamma(0.5, 4.0, 500)
+    actual = rng.poisson(predicted * rng.gamma(2.0, 0.5, 500)).astype(float)
+    lower, upper = lv._ratio_interval(predicted, actual, 0.95)
+    point = predicted.sum() / actual.sum() - 1
+    assert lower < point < upper
+    draws = rng.integers(0, 500, (4000, 500))
+    resampled = predicted[draws].sum(axis=1) / actual[draws].sum(axis=1) - 1
+    assert (upper - lower) / 2 == pytest.approx(1.96 * resampled.std(), rel=0.15)
+    assert np.isnan(lv._ratio_interval(predicted[:1], actual[:1], 0.95)[0])
