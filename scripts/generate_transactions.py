@@ -6,7 +6,7 @@ Output columns (all text, parsing is left to dbt):
 Model of customer behaviour
 ---------------------------
 * Each customer has a first purchase (a third were already customers when the window
-  opens, the rest are acquired over the year), a customer-specific purchase rate (15%
+  opens, the rest are acquired over the window), a customer-specific purchase rate (15%
   never come back; the others draw a lognormal rate, so invoice counts are heavy
   tailed) and may churn (stop buying at a random point). Repeat purchases form a Poisson
   process, i.e. exponential gaps with a customer-specific mean, run in "seasonal time":
@@ -69,11 +69,18 @@ DATE_FORMATS = {
     "iso": "%Y-%m-%d %H:%M:%S",
 }
 
-DEFAULT_LINES = 60_000
+# The bundled demo spans the window of the two-year export "Online Retail II"
+# (2009-12-01 to 2011-12-09; "Online Retail" is its second year) at about a ninth of its
+# 1,067,371 lines. Two years give the lifetime-value backtest a calibration period with a
+# whole seasonal cycle in it.
+DEFAULT_LINES = 120_000
 DEFAULT_SEED = 42
 DEFAULT_OUT = "data/demo/online_retail_demo.csv.gz"
-DEFAULT_START = dt.date(2010, 12, 1)
+DEFAULT_START = dt.date(2009, 12, 1)
 DEFAULT_END = dt.date(2011, 12, 9)
+# The window of "Online Retail": the landmark lines keep their dates in it, and the
+# benchmark generates its sizes over it (the lines per customer of the original).
+ONLINE_RETAIL_START = dt.date(2010, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -990,6 +997,8 @@ def landmarks(rng, ch: ChunkBuilder, cu: Customers, ctx: Context) -> None:
     Day offsets are those of the original window (2010-12-01 = 0) and snap to an open day.
     """
     cal, c, d = ctx.calendar, ctx.code, ctx.desc
+    origin = (ONLINE_RETAIL_START - cal.dates[0]).days
+    origin = origin if 0 <= origin < cal.n_days else 0
     uk = np.flatnonzero(cu.country[1:] == UK) + 1
     pool = uk if len(uk) >= 3 else np.arange(1, len(cu.ids))
     bulk_buyer, free_buyer, picnic_buyer = cu.ids[rng.choice(pool, 3, replace=len(pool) < 3)]
@@ -1005,18 +1014,20 @@ def landmarks(rng, ch: ChunkBuilder, cu: Customers, ctx: Context) -> None:
         ch.add_lines(inv, *lines, pos=0, protected=True)
 
     # Customer 12346: 74215 storage jars, cancelled 16 minutes later; nothing else.
-    pair(cu.ids[0], cal.open_day_near(48), 10 * 60 + 1, 16, P_STORAGE_JAR, 74215, 1040)
+    pair(cu.ids[0], cal.open_day_near(origin + 48), 10 * 60 + 1, 16, P_STORAGE_JAR, 74215, 1040)
     pair(bulk_buyer, cal.last_open, 9 * 60 + 15, 12, P_PAPER_CRAFT, 80995, 2080)
-    pair(picnic_buyer, cal.open_day_near(191), 15 * 60 + 28, 3, P_PICNIC, 60, 649_500, True)
+    pair(
+        picnic_buyer, cal.open_day_near(origin + 191), 15 * 60 + 28, 3, P_PICNIC, 60, 649_500, True
+    )
 
-    inv = ch.add_invoices(cal.open_day_near(359), 15 * 60 + 57, free_buyer, UK, PURCHASE)
+    inv = ch.add_invoices(cal.open_day_near(origin + 359), 15 * 60 + 57, free_buyer, UK, PURCHASE)
     ch.add_lines(inv, P_STICKERS, P_STICKERS, 12540, 0, protected=True)
 
-    bad_debt = cal.open_day_near(254)
+    bad_debt = cal.open_day_near(origin + 254)
     inv = ch.add_invoices([bad_debt] * 3, [890, 891, 892], NO_CUSTOMER, UK, ADJUST_DEBT)
     ch.add_lines(inv, c("B"), d("B"), 1, [11_062_060, -11_062_060, -11_062_060], protected=True)
 
-    inv = ch.add_invoices(cal.open_day_near(30), 11 * 60 + 5, NO_CUSTOMER, UK, CANCEL)
+    inv = ch.add_invoices(cal.open_day_near(origin + 30), 11 * 60 + 5, NO_CUSTOMER, UK, CANCEL)
     ch.add_lines(inv, c("AMAZONFEE"), d("AMAZONFEE"), -1, 5_942_570, protected=True)
 
 
