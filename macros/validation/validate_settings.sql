@@ -46,6 +46,15 @@
         {%- do problems.append(_setting_problem('cancellation_invoice_prefix', prefix, 'the non-empty text cancellation invoice numbers start with (an empty prefix would make every invoice a cancellation)')) -%}
     {%- endif -%}
 
+    {%- for name in ['raw_freshness_warn_after_days', 'raw_freshness_error_after_days'] if var(name) is not none -%}
+        {%- do _check_integer(problems, name, 1, none, ' (or null: the export is a historical file, not a live feed, and has no freshness check)') -%}
+    {%- endfor -%}
+    {%- set warn_after = var('raw_freshness_warn_after_days') -%}
+    {%- set error_after = var('raw_freshness_error_after_days') -%}
+    {%- if warn_after is integer and error_after is integer and error_after < warn_after -%}
+        {%- do problems.append(_setting_problem('raw_freshness_error_after_days', error_after, 'at least raw_freshness_warn_after_days (' ~ warn_after ~ '): the source warns before it fails')) -%}
+    {%- endif -%}
+
     {#- ---- cleaning ---- -#}
     {%- for name in ['as_of_date', 'earliest_valid_date'] -%}
         {%- set value = var(name) -%}
