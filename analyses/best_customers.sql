@@ -1,12 +1,12 @@
-{%- set top_n = var('analysis_top_n') -%}
-{%- set best_segments = sql_string_list(var('analysis_best_segments')) -%}
-{%- set best_clusters = sql_string_list(var('analysis_best_clusters')) -%}
 /* Best customers: who are our most valuable customers, to retain and reward?
 
    Customers in an RFM segment of var analysis_best_segments (Champions) or a
    K-Means cluster of var analysis_best_clusters (VIP): the top
    var analysis_top_n (null = all) by net monetary value, i.e. clean purchases
    minus matched returns.
+
+   Its columns are the ones analyses/_analyses.yml describes (macro
+   customer_list).
 
    Run from the repository root after `dbt build`. Preview:
      dbt show --select best_customers --limit 20
@@ -18,56 +18,11 @@
          < target/compiled/customer_segmentation/analyses/best_customers.sql
 */
 
-with
-
-customers as (
-
-    select * from {{ ref('customers') }}
-
-),
-
-flagged as (
-
-    select
-        customer_id,
-        country,
-        rfm_segment,
-        cluster_name,
-        rfm_segment in ({{ best_segments }}) as is_best_rfm_segment,
-        cluster_name in ({{ best_clusters }}) as is_best_cluster,
-        recency_days,
-        frequency,
-        monetary,
-        matched_return_amount,
-        net_monetary,
-        average_order_value,
-        first_purchase_date,
-        last_purchase_date,
-        recommended_action
-
-    from customers
-
-),
-
-ranked as (
-
-    select
-        row_number() over (order by flagged.net_monetary desc, flagged.customer_id asc) as list_rank,
-        flagged.*
-
-    from flagged
-    where flagged.is_best_rfm_segment or flagged.is_best_cluster
-
-),
-
-final as (
-
-    select * from ranked
-    {%- if top_n %}
-    where list_rank <= {{ top_n }}
-    {%- endif %}
-
-)
-
-select * from final
-order by list_rank
+{{ customer_list(
+    computed={
+        'is_best_rfm_segment': 'rfm_segment in (' ~ sql_string_list(var('analysis_best_segments')) ~ ')',
+        'is_best_cluster': 'cluster_name in (' ~ sql_string_list(var('analysis_best_clusters')) ~ ')',
+    },
+    where='is_best_rfm_segment or is_best_cluster',
+    order_by='net_monetary desc, customer_id asc',
+) }}

@@ -1,5 +1,3 @@
-{%- set top_n = var('analysis_top_n') -%}
-{%- set churn_segments = sql_string_list(var('analysis_churn_risk_segments')) -%}
 /* Churn risk: which valuable customers are slipping away, and how much value
    is at stake if they lapse?
 
@@ -8,6 +6,9 @@
    monetary value: what they have spent, minus matched returns), the top
    var analysis_top_n (null = all). Days since the last purchase tell how
    urgent the win-back is.
+
+   Its columns are the ones analyses/_analyses.yml describes (macro
+   customer_list).
 
    Run from the repository root after `dbt build`. Preview:
      dbt show --select churn_risk_customers --limit 20
@@ -19,53 +20,8 @@
          < target/compiled/customer_segmentation/analyses/churn_risk_customers.sql
 */
 
-with
-
-customers as (
-
-    select * from {{ ref('customers') }}
-
-),
-
-at_risk as (
-
-    select
-        customer_id,
-        country,
-        rfm_segment,
-        cluster_name,
-        net_monetary as value_at_stake,
-        monetary,
-        frequency,
-        average_order_value,
-        recency_days,
-        last_purchase_date,
-        tenure_days,
-        recommended_action
-
-    from customers
-    where rfm_segment in ({{ churn_segments }})
-
-),
-
-ranked as (
-
-    select
-        row_number() over (order by at_risk.value_at_stake desc, at_risk.customer_id asc) as list_rank,
-        at_risk.*
-
-    from at_risk
-
-),
-
-final as (
-
-    select * from ranked
-    {%- if top_n %}
-    where list_rank <= {{ top_n }}
-    {%- endif %}
-
-)
-
-select * from final
-order by list_rank
+{{ customer_list(
+    computed={'value_at_stake': 'net_monetary'},
+    where='rfm_segment in (' ~ sql_string_list(var('analysis_churn_risk_segments')) ~ ')',
+    order_by='value_at_stake desc, customer_id asc',
+) }}

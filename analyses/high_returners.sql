@@ -1,4 +1,3 @@
-{%- set top_n = var('analysis_top_n') -%}
 /* High returners: who returns a large share of what they buy, and how much
    value comes back?
 
@@ -6,6 +5,9 @@
    var high_returner_threshold of their purchased value), by matched returned
    value, the top var analysis_top_n (null = all). Candidates to exclude from
    discount-heavy campaigns and to ask about return reasons.
+
+   Its columns are the ones analyses/_analyses.yml describes (macro
+   customer_list).
 
    Run from the repository root after `dbt build`. Preview:
      dbt show --select high_returners --limit 20
@@ -17,57 +19,7 @@
          < target/compiled/customer_segmentation/analyses/high_returners.sql
 */
 
-with
-
-customers as (
-
-    select * from {{ ref('customers') }}
-
-),
-
-returners as (
-
-    select
-        customer_id,
-        country,
-        rfm_segment,
-        cluster_name,
-        return_rate,
-        matched_return_amount,
-        returned_amount,
-        monetary,
-        net_monetary,
-        return_lines,
-        matched_return_lines,
-        purchase_lines,
-        frequency,
-        recency_days
-
-    from customers
-    where is_high_returner
-
-),
-
-ranked as (
-
-    select
-        row_number() over (
-            order by returners.matched_return_amount desc, returners.return_rate desc, returners.customer_id asc
-        ) as list_rank,
-        returners.*
-
-    from returners
-
-),
-
-final as (
-
-    select * from ranked
-    {%- if top_n %}
-    where list_rank <= {{ top_n }}
-    {%- endif %}
-
-)
-
-select * from final
-order by list_rank
+{{ customer_list(
+    where='is_high_returner',
+    order_by='matched_return_amount desc, return_rate desc, customer_id asc',
+) }}
