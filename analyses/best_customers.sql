@@ -5,17 +5,10 @@
    var analysis_top_n (null = all) by net monetary value, i.e. clean purchases
    minus matched returns.
 
-   Its columns are the ones analyses/_analyses.yml describes (macro
-   customer_list).
+   Columns: as analyses/_analyses.yml lists them (macro customer_list).
 
-   Run from the repository root after `dbt build`. Preview:
-     dbt show --select best_customers --limit 20
-   Or compile it and run the compiled SQL against the warehouse, with the
-   DuckDB CLI or with Python:
-     dbt compile --select best_customers
-     duckdb -readonly segmentation.duckdb < target/compiled/customer_segmentation/analyses/best_customers.sql
-     .venv/bin/python -c "import duckdb, sys; duckdb.connect('segmentation.duckdb', read_only=True).sql(sys.stdin.read()).show()" \
-         < target/compiled/customer_segmentation/analyses/best_customers.sql
+   After `dbt build`: dbt show --select best_customers --limit 20, or
+   dbt compile --select best_customers and run the compiled file (README, "Analyses").
 */
 
 {{ customer_list(

@@ -7,17 +7,10 @@
    var analysis_top_n (null = all). Days since the last purchase tell how
    urgent the win-back is.
 
-   Its columns are the ones analyses/_analyses.yml describes (macro
-   customer_list).
+   Columns: as analyses/_analyses.yml lists them (macro customer_list).
 
-   Run from the repository root after `dbt build`. Preview:
-     dbt show --select churn_risk_customers --limit 20
-   Or compile it and run the compiled SQL against the warehouse, with the
-   DuckDB CLI or with Python:
-     dbt compile --select churn_risk_customers
-     duckdb -readonly segmentation.duckdb < target/compiled/customer_segmentation/analyses/churn_risk_customers.sql
-     .venv/bin/python -c "import duckdb, sys; duckdb.connect('segmentation.duckdb', read_only=True).sql(sys.stdin.read()).show()" \
-         < target/compiled/customer_segmentation/analyses/churn_risk_customers.sql
+   After `dbt build`: dbt show --select churn_risk_customers --limit 20, or
+   dbt compile --select churn_risk_customers and run the compiled file (README, "Analyses").
 */
 
 {{ customer_list(

@@ -6,17 +6,10 @@
    analysis_growth_clusters (Growth Potential), most recent first, then by
    net monetary value: the top var analysis_top_n (null = all).
 
-   Its columns are the ones analyses/_analyses.yml describes (macro
-   customer_list).
+   Columns: as analyses/_analyses.yml lists them (macro customer_list).
 
-   Run from the repository root after `dbt build`. Preview:
-     dbt show --select growth_potential_customers --limit 20
-   Or compile it and run the compiled SQL against the warehouse, with the
-   DuckDB CLI or with Python:
-     dbt compile --select growth_potential_customers
-     duckdb -readonly segmentation.duckdb < target/compiled/customer_segmentation/analyses/growth_potential_customers.sql
-     .venv/bin/python -c "import duckdb, sys; duckdb.connect('segmentation.duckdb', read_only=True).sql(sys.stdin.read()).show()" \
-         < target/compiled/customer_segmentation/analyses/growth_potential_customers.sql
+   After `dbt build`: dbt show --select growth_potential_customers --limit 20, or
+   dbt compile --select growth_potential_customers and run the compiled file (README, "Analyses").
 */
 
 {{ customer_list(

@@ -6,17 +6,10 @@
    value, the top var analysis_top_n (null = all). Candidates to exclude from
    discount-heavy campaigns and to ask about return reasons.
 
-   Its columns are the ones analyses/_analyses.yml describes (macro
-   customer_list).
+   Columns: as analyses/_analyses.yml lists them (macro customer_list).
 
-   Run from the repository root after `dbt build`. Preview:
-     dbt show --select high_returners --limit 20
-   Or compile it and run the compiled SQL against the warehouse, with the
-   DuckDB CLI or with Python:
-     dbt compile --select high_returners
-     duckdb -readonly segmentation.duckdb < target/compiled/customer_segmentation/analyses/high_returners.sql
-     .venv/bin/python -c "import duckdb, sys; duckdb.connect('segmentation.duckdb', read_only=True).sql(sys.stdin.read()).show()" \
-         < target/compiled/customer_segmentation/analyses/high_returners.sql
+   After `dbt build`: dbt show --select high_returners --limit 20, or
+   dbt compile --select high_returners and run the compiled file (README, "Analyses").
 */
 
 {{ customer_list(

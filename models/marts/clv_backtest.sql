@@ -12,18 +12,7 @@ backtest as (
 final as (
 
     select
-        cast(frequency_group as bigint) as frequency_group,
-        cast(frequency_group_label as varchar) as frequency_group_label,
-        cast(is_total as boolean) as is_total,
-        cast(customers as bigint) as customers,
-        cast(predicted_purchases as double) as predicted_purchases,
-        cast(actual_purchases as double) as actual_purchases,
-        cast(error as double) as error,
-        cast(relative_error as double) as relative_error,
-        cast(calibration_date as date) as calibration_date,
-        cast(as_of_date as date) as as_of_date,
-        cast(holdout_days as bigint) as holdout_days
-
+        {{ contract_columns() }}
     from backtest
 
 )

@@ -11,17 +11,7 @@ returns as (
 final as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
+        {{ transaction_line_columns() | join(',\n        ') }},
         is_cancellation_invoice,
         returned_quantity,
         returned_amount,

@@ -11,20 +11,9 @@ with
 returns as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        -- Without stock codes (an export that has none) all of a customer's goods are one product.
-        coalesce(upper(stock_code), '') as product_key,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
-        is_cancellation_invoice
+        {{ transaction_line_columns() | join(',\n        ') }},
+        is_cancellation_invoice,
+        {{ product_key('stock_code') }} as product_key
     from {{ ref('int_transaction_lines_classified') }}
     where line_status = 'returned'
 
@@ -50,7 +39,7 @@ purchases as (
     inner join returned_products
         on
             classified.customer_id = returned_products.customer_id
-            and coalesce(upper(classified.stock_code), '') = returned_products.product_key
+            and {{ product_key('classified.stock_code') }} = returned_products.product_key
     where classified.line_status = 'clean'
 
 ),
@@ -62,10 +51,7 @@ purchased_before as (
         sum(purchases.quantity) as purchased_quantity_before
     from returns
     inner join purchases
-        on
-            returns.customer_id = purchases.customer_id
-            and returns.product_key = purchases.product_key
-            and returns.invoiced_at >= purchases.invoiced_at
+        on {{ return_matches_purchase('returns', 'purchases') }}
     group by returns.transaction_line_id
 
 ),
@@ -137,17 +123,7 @@ matched as (
 final as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
+        {{ transaction_line_columns() | join(',\n        ') }},
         is_cancellation_invoice,
         returned_quantity,
         returned_amount,

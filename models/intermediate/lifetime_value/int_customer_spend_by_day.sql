@@ -14,7 +14,7 @@ purchases as (
 
     select
         customer_id,
-        coalesce(upper(stock_code), '') as product_key,
+        {{ product_key('stock_code') }} as product_key,
         invoiced_at,
         invoice_date,
         line_amount
@@ -28,7 +28,7 @@ matched_returns as (
     select
         transaction_line_id,
         customer_id,
-        coalesce(upper(stock_code), '') as product_key,
+        {{ product_key('stock_code') }} as product_key,
         invoiced_at,
         invoice_date,
         matched_amount
@@ -44,10 +44,7 @@ refunded_purchase_days as (
         max(purchases.invoice_date) as purchase_date
     from matched_returns
     inner join purchases
-        on
-            matched_returns.customer_id = purchases.customer_id
-            and matched_returns.product_key = purchases.product_key
-            and matched_returns.invoiced_at >= purchases.invoiced_at
+        on {{ return_matches_purchase('matched_returns', 'purchases') }}
     group by matched_returns.transaction_line_id
 
 ),
@@ -80,6 +77,14 @@ refunds as (
 
 ),
 
+booked as (
+
+    select * from purchase_days
+    union all
+    select * from refunds
+
+),
+
 final as (
 
     select
@@ -88,17 +93,7 @@ final as (
         booked_date,
         amount_kind,
         cast(amount as decimal(18, 2)) as amount
-    from purchase_days
-
-    union all
-
-    select
-        customer_id,
-        purchase_date,
-        booked_date,
-        amount_kind,
-        cast(amount as decimal(18, 2)) as amount
-    from refunds
+    from booked
 
 )
 
