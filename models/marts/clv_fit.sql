@@ -1,20 +1,4 @@
 {#- The lifetime-value fits marketing can audit: one row per fit scope with the
     BG/NBD and Gamma-Gamma parameters, log-likelihoods, the customers fitted and
     left out with the reason, and the Gamma-Gamma independence check. -#}
-with
-
-fits as (
-
-    select * from {{ ref('int_clv_fit') }}
-
-),
-
-final as (
-
-    select
-        {{ contract_columns() }}
-    from fits
-
-)
-
-select * from final
+{{ select_contract_columns(ref('int_clv_fit')) }}

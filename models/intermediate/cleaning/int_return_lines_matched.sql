@@ -34,6 +34,7 @@ purchases as (
         classified.customer_id,
         returned_products.product_key,
         classified.invoiced_at,
+        classified.invoice_date,
         classified.quantity
     from {{ ref('int_transaction_lines_classified') }} as classified
     inner join returned_products
@@ -48,7 +49,8 @@ purchased_before as (
 
     select
         returns.transaction_line_id,
-        sum(purchases.quantity) as purchased_quantity_before
+        sum(purchases.quantity) as purchased_quantity_before,
+        max(purchases.invoice_date) as last_purchase_date_before
     from returns
     inner join purchases
         on {{ return_matches_purchase('returns', 'purchases') }}
@@ -72,6 +74,7 @@ cumulative as (
         abs(returns.quantity) as returned_quantity,
         cast(coalesce(purchased_before.purchased_quantity_before, 0) as decimal(18, 3))
             as purchased_quantity_before,
+        purchased_before.last_purchase_date_before,
         sum(abs(returns.quantity)) over returns_so_far as returned_quantity_so_far
     from returns
     left join purchased_before on returns.transaction_line_id = purchased_before.transaction_line_id
@@ -106,6 +109,7 @@ matched as (
         matched_so_far.returned_quantity,
         abs(returns.line_amount) as returned_amount,
         matched_so_far.purchased_quantity_before,
+        matched_so_far.last_purchase_date_before,
         cast(
             matched_so_far.matched_quantity_so_far
             - coalesce(lag(matched_so_far.matched_quantity_so_far) over (
@@ -128,6 +132,7 @@ final as (
         returned_quantity,
         returned_amount,
         purchased_quantity_before,
+        last_purchase_date_before,
         matched_quantity,
         cast(matched_quantity * unit_price as decimal(18, 6)) as matched_amount,
         case
