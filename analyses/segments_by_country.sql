@@ -6,14 +6,8 @@
    then segments by revenue. Every customer is counted exactly once, so the
    customers column adds up to the customers mart.
 
-   Run from the repository root after `dbt build`. Preview:
-     dbt show --select segments_by_country --limit 20
-   Or compile it and run the compiled SQL against the warehouse, with the
-   DuckDB CLI or with Python:
-     dbt compile --select segments_by_country
-     duckdb -readonly segmentation.duckdb < target/compiled/customer_segmentation/analyses/segments_by_country.sql
-     .venv/bin/python -c "import duckdb, sys; duckdb.connect('segmentation.duckdb', read_only=True).sql(sys.stdin.read()).show()" \
-         < target/compiled/customer_segmentation/analyses/segments_by_country.sql
+   After `dbt build`: dbt show --select segments_by_country --limit 20, or
+   dbt compile --select segments_by_country and run the compiled file (README, "Analyses").
 */
 
 with

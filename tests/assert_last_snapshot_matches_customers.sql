@@ -31,6 +31,13 @@ customers as (
 
 )
 
+{#- Null-safe: a null on one side only (a customer without a cluster) is a difference. -#}
+{%- set compared = [
+    'first_purchase_date', 'last_purchase_date', 'recency_days', 'frequency', 'monetary',
+    'matched_return_amount', 'return_rate', 'r_score', 'f_score', 'm_score', 'fm_score',
+    'rfm_cell', 'rfm_segment', 'cluster_id', 'cluster_name',
+] %}
+
 select
     coalesce(last_snapshot.customer_id, customers.customer_id) as customer_id,
     last_snapshot.snapshot_date,
@@ -41,18 +48,6 @@ where
     last_snapshot.customer_id is null
     or customers.customer_id is null
     or last_snapshot.snapshot_date != customers.as_of_date
-    or last_snapshot.first_purchase_date != customers.first_purchase_date
-    or last_snapshot.last_purchase_date != customers.last_purchase_date
-    or last_snapshot.recency_days != customers.recency_days
-    or last_snapshot.frequency != customers.frequency
-    or last_snapshot.monetary != customers.monetary
-    or last_snapshot.matched_return_amount != customers.matched_return_amount
-    or last_snapshot.return_rate != customers.return_rate
-    or last_snapshot.r_score != customers.r_score
-    or last_snapshot.f_score != customers.f_score
-    or last_snapshot.m_score != customers.m_score
-    or last_snapshot.fm_score != customers.fm_score
-    or last_snapshot.rfm_cell != customers.rfm_cell
-    or last_snapshot.rfm_segment is distinct from customers.rfm_segment
-    or last_snapshot.cluster_id is distinct from customers.cluster_id
-    or last_snapshot.cluster_name is distinct from customers.cluster_name
+    {%- for column in compared %}
+    or last_snapshot.{{ column }} is distinct from customers.{{ column }}
+    {%- endfor %}

@@ -46,6 +46,15 @@
         {%- do problems.append(_setting_problem('cancellation_invoice_prefix', prefix, 'the non-empty text cancellation invoice numbers start with (an empty prefix would make every invoice a cancellation)')) -%}
     {%- endif -%}
 
+    {%- for name in ['raw_freshness_warn_after_days', 'raw_freshness_error_after_days'] if var(name) is not none -%}
+        {%- do _check_integer(problems, name, 1, none, ' (or null: the export is a historical file, not a live feed, and has no freshness check)') -%}
+    {%- endfor -%}
+    {%- set warn_after = var('raw_freshness_warn_after_days') -%}
+    {%- set error_after = var('raw_freshness_error_after_days') -%}
+    {%- if warn_after is integer and error_after is integer and error_after < warn_after -%}
+        {%- do problems.append(_setting_problem('raw_freshness_error_after_days', error_after, 'at least raw_freshness_warn_after_days (' ~ warn_after ~ '): the source warns before it fails')) -%}
+    {%- endif -%}
+
     {#- ---- cleaning ---- -#}
     {%- for name in ['as_of_date', 'earliest_valid_date'] -%}
         {%- set value = var(name) -%}
@@ -56,9 +65,7 @@
     {%- do _check_number(problems, 'max_unusable_date_share', 0, 1) -%}
     {%- do _check_integer(problems, 'stray_date_gap_days', 1) -%}
     {%- do _check_number(problems, 'stray_date_max_share', 0, 0.5) -%}
-    {%- if var('outlier_method') not in ['iqr', 'cap'] -%}
-        {%- do problems.append(_setting_problem('outlier_method', var('outlier_method'), 'iqr or cap')) -%}
-    {%- endif -%}
+    {%- do _check_choice(problems, 'outlier_method', ['iqr', 'cap']) -%}
     {%- do _check_number(problems, 'outlier_iqr_multiplier', 0, none, strict_minimum=true) -%}
     {%- do _check_number(problems, 'outlier_quantity_cap', 0, none, strict_minimum=true) -%}
     {%- do _check_number(problems, 'outlier_line_value_cap', 0, none, strict_minimum=true) -%}
@@ -76,9 +83,7 @@
     {%- do _check_number(problems, 'high_returner_threshold', 0, 1, strict_minimum=true) -%}
 
     {#- ---- segment history ---- -#}
-    {%- if var('segment_history_grain') not in ['week', 'month', 'quarter'] -%}
-        {%- do problems.append(_setting_problem('segment_history_grain', var('segment_history_grain'), 'week, month or quarter')) -%}
-    {%- endif -%}
+    {%- do _check_choice(problems, 'segment_history_grain', ['week', 'month', 'quarter']) -%}
     {#- The segment names themselves are checked against seed rfm_segments by a data test
         (assert_segment_drop_vars_name_segments): seeds are not loaded yet here. -#}
     {%- do _check_text_list(problems, 'segment_drop_from_segments') -%}
@@ -98,9 +103,7 @@
     {%- endif -%}
     {%- do _check_number(problems, 'kmeans_min_cluster_share', 0, 0.5) -%}
     {%- do _check_boolean(problems, 'kmeans_use_return_rate') -%}
-    {%- if var('kmeans_scaler') not in ['rank', 'standard', 'minmax'] -%}
-        {%- do problems.append(_setting_problem('kmeans_scaler', var('kmeans_scaler'), 'rank, standard or minmax')) -%}
-    {%- endif -%}
+    {%- do _check_choice(problems, 'kmeans_scaler', ['rank', 'standard', 'minmax']) -%}
     {%- do _check_integer(problems, 'kmeans_fit_sample_size', 100) -%}
     {%- do _check_integer(problems, 'kmeans_silhouette_sample_size', 100) -%}
     {%- do _check_integer(problems, 'kmeans_random_state', 0) -%}
@@ -111,9 +114,7 @@
     {%- do _check_integer(problems, 'kmeans_stability_n_init', 1) -%}
     {%- do _check_number(problems, 'kmeans_min_stability_ari', 0, 1) -%}
     {%- do _check_number(problems, 'kmeans_min_cluster_jaccard', 0, 1) -%}
-    {%- if var('clustering_algorithm') not in ['kmeans', 'gmm', 'ward', 'hdbscan'] -%}
-        {%- do problems.append(_setting_problem('clustering_algorithm', var('clustering_algorithm'), 'kmeans, gmm, ward or hdbscan')) -%}
-    {%- endif -%}
+    {%- do _check_choice(problems, 'clustering_algorithm', ['kmeans', 'gmm', 'ward', 'hdbscan']) -%}
     {%- do _check_integer(problems, 'clustering_comparison_sample_size', 100) -%}
     {%- do _check_integer(problems, 'clustering_comparison_resamples', 2) -%}
     {%- do _check_integer(problems, 'knn_neighbors', 1) -%}
@@ -123,9 +124,7 @@
     {%- endif -%}
 
     {#- ---- customer lifetime value ---- -#}
-    {%- if var('clv_fitter') not in ['scipy', 'pymc_marketing'] -%}
-        {%- do problems.append(_setting_problem('clv_fitter', var('clv_fitter'), 'scipy or pymc_marketing')) -%}
-    {%- endif -%}
+    {%- do _check_choice(problems, 'clv_fitter', ['scipy', 'pymc_marketing']) -%}
     {%- do _check_integer(problems, 'clv_prediction_days', 1) -%}
     {%- do _check_integer(problems, 'clv_horizon_months', 1) -%}
     {%- do _check_number(problems, 'clv_monthly_discount_rate', 0, 1) -%}
@@ -186,6 +185,12 @@
         and value >= minimum and (maximum is none or value <= maximum) -%}
     {%- if not ok -%}
         {%- do problems.append(_setting_problem(name, value, 'a whole number from ' ~ minimum ~ (' to ' ~ maximum if maximum is not none else ' up') ~ note)) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro _check_choice(problems, name, choices) -%}
+    {%- if var(name) not in choices -%}
+        {%- do problems.append(_setting_problem(name, var(name), choices[:-1] | join(', ') ~ ' or ' ~ choices[-1])) -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -13,17 +13,7 @@ classified as (
 final as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country
+        {{ transaction_line_columns() | join(',\n        ') }}
     from classified
 
 )

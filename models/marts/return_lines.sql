@@ -1,36 +1,3 @@
 {#- Returned lines (cancellations and negative quantities of customers), each
     with its match to the customer's earlier purchases. -#}
-with
-
-returns as (
-
-    select * from {{ ref('int_return_lines_matched') }}
-
-),
-
-final as (
-
-    select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
-        is_cancellation_invoice,
-        returned_quantity,
-        returned_amount,
-        purchased_quantity_before,
-        matched_quantity,
-        matched_amount,
-        match_status
-    from returns
-
-)
-
-select * from final
+{{ select_contract_columns(ref('int_return_lines_matched')) }}

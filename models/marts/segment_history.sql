@@ -11,21 +11,7 @@ history as (
 
 memberships as (
 
-    select
-        snapshot_date,
-        'rfm_segment' as segment_type,
-        rfm_segment as segment_name,
-        monetary
-    from history
-
-    union all
-
-    select
-        snapshot_date,
-        'cluster' as segment_type,
-        cluster_name as segment_name,
-        monetary
-    from history
+    {{ segment_memberships('history', ['snapshot_date', 'monetary']) }}
 
 ),
 

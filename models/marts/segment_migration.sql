@@ -24,27 +24,15 @@ pairs as (
 
 memberships as (
 
-    select
-        snapshot_date,
-        customer_id,
-        'rfm_segment' as segment_type,
-        rfm_segment as segment_name,
-        monetary
-    from history
-
-    union all
-
-    select
-        snapshot_date,
-        customer_id,
-        'cluster' as segment_type,
-        cluster_name as segment_name,
-        monetary
-    from history
+    {{ segment_memberships('history', ['snapshot_date', 'customer_id', 'monetary']) }}
 
 ),
 
-current_members as (
+{#- Each pair's members on both sides: current_members in the later snapshot,
+    previous_members in the earlier one. -#}
+{%- for side, pair_date in [('current', 'snapshot_date'), ('previous', 'previous_snapshot_date')] %}
+
+{{ side }}_members as (
 
     select
         pairs.snapshot_date,
@@ -54,23 +42,10 @@ current_members as (
         memberships.segment_name,
         memberships.monetary
     from pairs
-    inner join memberships on pairs.snapshot_date = memberships.snapshot_date
+    inner join memberships on pairs.{{ pair_date }} = memberships.snapshot_date
 
 ),
-
-previous_members as (
-
-    select
-        pairs.snapshot_date,
-        pairs.previous_snapshot_date,
-        memberships.customer_id,
-        memberships.segment_type,
-        memberships.segment_name,
-        memberships.monetary
-    from pairs
-    inner join memberships on pairs.previous_snapshot_date = memberships.snapshot_date
-
-),
+{%- endfor %}
 
 moves as (
 

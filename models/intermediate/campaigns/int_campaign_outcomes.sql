@@ -12,7 +12,11 @@ members as (
 
 windows as (
 
-    select * from {{ ref('int_campaign_windows') }}
+    select
+        campaign_id,
+        measured_from,
+        observed_until
+    from {{ ref('int_campaign_windows') }}
 
 ),
 

@@ -86,17 +86,7 @@ flagged as (
 final as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
+        {{ transaction_line_columns() | join(',\n        ') }},
         quantity_raw,
         price_raw,
         invoice_date_raw,

@@ -3,7 +3,14 @@ with
 
 purchases as (
 
-    select * from {{ ref('int_transaction_lines_classified') }}
+    select
+        customer_id,
+        invoice_no,
+        stock_code,
+        quantity,
+        line_amount,
+        invoice_date
+    from {{ ref('int_transaction_lines_classified') }}
     where line_status = 'clean'
 
 ),

@@ -1,22 +1,24 @@
-{#- At least one customer has a clean purchase before the as-of date. Without one
-    there is nothing to segment (every line cancelled, or without a customer, or an
-    as_of_date before the data): the build fails here, before the clustering models,
-    with what happened to the lines, rather than publishing empty marts. -#}
+{#- At least one customer to segment: the model (one row per customer) is not empty.
+    Without one there is nothing to segment (every line cancelled, or without a
+    customer, or an as_of_date before the data): the build fails here, before the
+    clustering models, with what happened to the lines, rather than publishing empty
+    marts. `lines_identifier` and `as_of_identifier` name the classified lines and
+    the as-of date relations read for that message; they are read by name, not
+    ref(), so that the test has one parent (the model whose children it holds back). -#}
+{% test there_are_customers_to_segment(model, lines_identifier, as_of_identifier) %}
 {%- set check -%}
 select count(*) as customers
-from {{ ref('int_customer_rfm') }}
+from {{ model }}
 having count(*) = 0
 {%- endset -%}
 
 {%- if execute and flags.WHICH in ('build', 'test', 'retry') -%}
     {%- set failed = run_query(check) -%}
     {%- if failed.rows | length > 0 -%}
-        {#- The lines' fate, read without ref() so that this test has one parent (the model
-            whose children it must hold back). -#}
         {%- set classified = adapter.get_relation(
-            database=target.database, schema=target.schema, identifier='int_transaction_lines_classified') -%}
+            database=target.database, schema=target.schema, identifier=lines_identifier) -%}
         {%- set as_of = adapter.get_relation(
-            database=target.database, schema=target.schema, identifier='int_as_of_date') -%}
+            database=target.database, schema=target.schema, identifier=as_of_identifier) -%}
         {%- set reasons = run_query(
             "select reason_code, count(*) as lines from " ~ classified ~ " group by 1 order by 2 desc, 1"
         ) if classified else none -%}
@@ -38,3 +40,4 @@ having count(*) = 0
 {%- endif -%}
 
 {{ check }}
+{% endtest %}

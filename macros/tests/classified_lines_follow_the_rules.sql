@@ -1,39 +1,40 @@
-{#- The line-level rules of the classified lines, checked in one scan of them
-    (they are a view over staging: every separate test would classify every line
-    again). It replaces one test per rule, with the same guarantees:
-    - as many lines as staging (the joins that classify add or lose no line), and
-      their ids unique and not null;
-    - every line has a status among clean, returned, quarantined and a reason
-      code of seed cleaning_rules;
-    - clean lines have a positive quantity and unit price, and clean and
-      returned lines a customer;
-    - the returned lines are exactly the lines of int_return_lines_matched.
-    Returns one row with every count when any rule is broken. -#}
-{%- set bounds = line_id_bounds(ref('stg_shop__transactions'), 'transaction_line_id') -%}
+{#- The line-level rules of classified lines, checked in one scan of them (the
+    classified lines are a view over staging: every separate test would classify
+    every line again). It replaces one test per rule, with the same guarantees:
+    - as many lines as `staged_lines` (the joins that classify add or lose no line),
+      and their ids (`column_name`) unique and not null;
+    - every line has a status among clean, returned, quarantined and a reason code
+      of `reason_codes`;
+    - clean lines have a positive quantity and unit price, and clean and returned
+      lines a customer;
+    - the returned lines are exactly the lines of `returned_lines`.
+    Fails with one row giving every count when any rule is broken. -#}
+{% test classified_lines_follow_the_rules(model, column_name, staged_lines, reason_codes, returned_lines) %}
+{%- set bounds = line_id_bounds(staged_lines, column_name) -%}
 with
 
 classified as (
 
     select
-        transaction_line_id,
+        {{ column_name }} as transaction_line_id,
         line_status,
         reason_code,
         quantity,
         unit_price,
         customer_id
-    from {{ ref('int_transaction_lines_classified') }}
+    from {{ model }}
 
 ),
 
 rules as (
 
-    select reason_code from {{ ref('cleaning_rules') }}
+    select reason_code from {{ reason_codes }}
 
 ),
 
 matched_returns as (
 
-    select transaction_line_id from {{ ref('int_return_lines_matched') }}
+    select {{ column_name }} as transaction_line_id from {{ returned_lines }}
 
 ),
 
@@ -74,7 +75,7 @@ checked as (
 expected as (
 
     select
-        (select count(*) as lines from {{ ref('stg_shop__transactions') }}) as staged_lines,
+        (select count(*) as lines from {{ staged_lines }}) as staged_lines,
         (select count(*) as lines from matched_returns) as matched_return_lines
 
 ),
@@ -102,3 +103,4 @@ where
     or clean_or_returned_lines_without_customer > 0
     or returned_lines_not_matched_once > 0
     or matched_returns_found != matched_return_lines
+{% endtest %}

@@ -11,20 +11,9 @@ with
 returns as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        -- Without stock codes (an export that has none) all of a customer's goods are one product.
-        coalesce(upper(stock_code), '') as product_key,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
-        is_cancellation_invoice
+        {{ transaction_line_columns() | join(',\n        ') }},
+        is_cancellation_invoice,
+        {{ product_key('stock_code') }} as product_key
     from {{ ref('int_transaction_lines_classified') }}
     where line_status = 'returned'
 
@@ -45,12 +34,13 @@ purchases as (
         classified.customer_id,
         returned_products.product_key,
         classified.invoiced_at,
+        classified.invoice_date,
         classified.quantity
     from {{ ref('int_transaction_lines_classified') }} as classified
     inner join returned_products
         on
             classified.customer_id = returned_products.customer_id
-            and coalesce(upper(classified.stock_code), '') = returned_products.product_key
+            and {{ product_key('classified.stock_code') }} = returned_products.product_key
     where classified.line_status = 'clean'
 
 ),
@@ -59,13 +49,11 @@ purchased_before as (
 
     select
         returns.transaction_line_id,
-        sum(purchases.quantity) as purchased_quantity_before
+        sum(purchases.quantity) as purchased_quantity_before,
+        max(purchases.invoice_date) as last_purchase_date_before
     from returns
     inner join purchases
-        on
-            returns.customer_id = purchases.customer_id
-            and returns.product_key = purchases.product_key
-            and returns.invoiced_at >= purchases.invoiced_at
+        on {{ return_matches_purchase('returns', 'purchases') }}
     group by returns.transaction_line_id
 
 ),
@@ -86,6 +74,7 @@ cumulative as (
         abs(returns.quantity) as returned_quantity,
         cast(coalesce(purchased_before.purchased_quantity_before, 0) as decimal(18, 3))
             as purchased_quantity_before,
+        purchased_before.last_purchase_date_before,
         sum(abs(returns.quantity)) over returns_so_far as returned_quantity_so_far
     from returns
     left join purchased_before on returns.transaction_line_id = purchased_before.transaction_line_id
@@ -120,6 +109,7 @@ matched as (
         matched_so_far.returned_quantity,
         abs(returns.line_amount) as returned_amount,
         matched_so_far.purchased_quantity_before,
+        matched_so_far.last_purchase_date_before,
         cast(
             matched_so_far.matched_quantity_so_far
             - coalesce(lag(matched_so_far.matched_quantity_so_far) over (
@@ -137,21 +127,12 @@ matched as (
 final as (
 
     select
-        transaction_line_id,
-        invoice_no,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        line_amount,
-        invoiced_at,
-        invoice_date,
-        customer_id,
-        country,
+        {{ transaction_line_columns() | join(',\n        ') }},
         is_cancellation_invoice,
         returned_quantity,
         returned_amount,
         purchased_quantity_before,
+        last_purchase_date_before,
         matched_quantity,
         cast(matched_quantity * unit_price as decimal(18, 6)) as matched_amount,
         case

@@ -14,7 +14,10 @@ flagged as (
 
 thresholds as (
 
-    select * from {{ ref('int_outlier_thresholds') }}
+    select
+        quantity_threshold,
+        line_amount_threshold
+    from {{ ref('int_outlier_thresholds') }}
 
 ),
 

@@ -1,11 +1,13 @@
-{#- The stored snapshots of the incremental int_customer_rfm_history still
-    describe today's lines: per snapshot, its customers and their invoices
-    (exactly) and their spend (to within the rounding of each customer's value
-    to the cent, so a correction smaller than half a cent per customer of the
-    snapshot goes unseen) recomputed from the clean lines dated before it. A failure means lines before
-    a stored snapshot changed (a corrected export, lines added to a past period,
-    other cleaning settings): rebuild the history with
-    `dbt build --full-refresh --select int_customer_rfm_history+`. -#}
+{#- Stored snapshots of an incremental customer history (`model`: one row per
+    snapshot_date and customer_id with frequency and monetary) still describe
+    today's lines: per snapshot, its customers and their invoices (exactly) and
+    their spend (to within the rounding of each customer's value to the cent, so a
+    correction smaller than half a cent per customer of the snapshot goes unseen)
+    recomputed from the clean lines of `lines` (those meeting `clean_lines_where`)
+    dated before it. A failure means lines before a stored snapshot changed (a
+    corrected export, lines added to a past period, other cleaning settings):
+    rebuild the history with a full refresh of the model and its children. -#}
+{% test history_matches_the_lines(model, lines, clean_lines_where="line_status = 'clean'") %}
 with
 
 history as (
@@ -15,7 +17,7 @@ history as (
         count(*) as customers,
         sum(frequency) as invoices,
         sum(monetary) as monetary
-    from {{ ref('int_customer_rfm_history') }}
+    from {{ model }}
     group by snapshot_date
 
 ),
@@ -27,8 +29,8 @@ lines as (
         invoice_no,
         invoice_date,
         line_amount
-    from {{ ref('int_transaction_lines_classified') }}
-    where line_status = 'clean'
+    from {{ lines }}
+    where {{ clean_lines_where }}
 
 ),
 
@@ -99,3 +101,4 @@ where
     history.customers != recomputed.customers
     or history.invoices != recomputed.invoices
     or abs(history.monetary - recomputed.monetary) > 0.005 * history.customers
+{% endtest %}
