@@ -106,6 +106,15 @@ class SeasonalClock:
         return cumulative[index(end)] - cumulative[index(start)]
 
 
+def treated_customers(treatments: pd.DataFrame, start, end) -> set:
+    """Customers in the treated arm of a campaign whose measured window overlaps
+    [start, end) (`treatments`: customer_id, measured_from, measured_until)."""
+    starts = pd.to_datetime(treatments["measured_from"])
+    ends = pd.to_datetime(treatments["measured_until"])
+    overlaps = (starts < pd.Timestamp(end)) & (ends > pd.Timestamp(start))
+    return set(treatments.loc[overlaps, "customer_id"])
+
+
 def seasonal_profile(occasions: pd.DataFrame, observation_end, min_purchases: int):
     """The month-of-year purchase intensity of `occasions` before `observation_end`.
 
@@ -196,13 +205,21 @@ def seasonal_clock(occasions, observation_end, settings: dict):
 FIT_SCOPES = ("as_of", "calibration")
 
 
-def seasonality_table(spend: pd.DataFrame, calibration_date, as_of_date, settings: dict):
+def seasonality_table(
+    spend: pd.DataFrame, calibration_date, as_of_date, settings: dict, treatments=None
+):
     """Per fit scope (`as_of`, `calibration`) and month of the year: the purchase
     intensity its clock uses, estimated from the occasions before the scope's cut-off
-    only (the backtest never sees the holdout's months), or 1 with the reason."""
+    only (the backtest never sees the holdout's months), or 1 with the reason. The
+    customers a campaign treated before the cut-off (`treatments`, see
+    treated_customers) are left out: their campaign month is not the season."""
     rows = []
     for scope, end in zip(FIT_SCOPES, (as_of_date, calibration_date), strict=True):
-        clock, purchases, reason = seasonal_clock(purchase_occasions(spend, end), end, settings)
+        occasions = purchase_occasions(spend, end)
+        if treatments is not None:
+            treated = treated_customers(treatments, pd.Timestamp.min, end)
+            occasions = occasions[~occasions["customer_id"].isin(treated)]
+        clock, purchases, reason = seasonal_clock(occasions, end, settings)
         rows += [
             {
                 "fit_scope": scope,

@@ -34,8 +34,6 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from scripts.generate_transactions import ONLINE_RETAIL_START
-
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
 DBT = PYTHON.with_name("dbt")
@@ -283,8 +281,6 @@ def generate(path: Path, lines: int, seed: int, log_dir: Path) -> float | None:
         return None
     command = [str(PYTHON), "-m", "scripts.generate_transactions"]
     command += ["--lines", str(lines), "--seed", str(seed), "--out", str(path)]
-    # The window of "Online Retail", so every size keeps its lines per customer.
-    command += ["--start", ONLINE_RETAIL_START.isoformat()]
     measurement = measure(command, env=dict(os.environ), cwd=ROOT, log_dir=log_dir)
     if measurement.returncode != 0:
         raise RuntimeError(f"generator failed:\n{measurement.stderr_tail}")

@@ -690,9 +690,9 @@ def test_the_record_counter_counts_the_demo_like_duckdb(tmp_path):
         staged = connection.sql(
             f"select count(*) from read_csv('{DEMO}', header = true, all_varchar = true)"
         ).fetchone()[0]
-    # The bundled demo's line count: 133,858 lines of the shop plus 4,315 of its simulated
+    # The bundled demo's line count: 65,986 lines of the shop plus 3,688 of its simulated
     # autumn campaign (make demo-data regenerates both).
-    assert audit.records == staged == 138173
+    assert audit.records == staged == 69674
     assert audit.columns == UCI
 
 

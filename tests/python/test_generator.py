@@ -226,7 +226,7 @@ def test_invoices(demo):
 
 
 def test_calendar(demo):
-    assert demo.ts.min() >= pd.Timestamp("2009-12-01") and demo.ts.max() < pd.Timestamp(
+    assert demo.ts.min() >= pd.Timestamp("2010-12-01") and demo.ts.max() < pd.Timestamp(
         "2011-12-10"
     )
     assert demo.ts.dt.hour.between(7, 20).all()

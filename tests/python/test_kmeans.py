@@ -27,7 +27,9 @@ def project_settings(**overrides) -> dict:
     """The settings the dbt models get: the `kmeans` config of _int_clustering.yml with
     every var taken from dbt_project.yml, then `overrides`."""
     project_vars = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-    models = yaml.safe_load((ROOT / "models/intermediate/_int_clustering.yml").read_text())
+    models = yaml.safe_load(
+        (ROOT / "models/intermediate/clustering/_int_clustering.yml").read_text()
+    )
     config = next(m for m in models["models"] if m["name"] == "int_kmeans_k_selection")
     templates = config["config"]["kmeans"]
     values = {

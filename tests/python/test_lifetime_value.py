@@ -471,3 +471,35 @@ def test_backtest_interval_matches_resampling_the_customers():
     resampled = predicted[draws].sum(axis=1) / actual[draws].sum(axis=1) - 1
     assert (upper - lower) / 2 == pytest.approx(1.96 * resampled.std(), rel=0.15)
     assert np.isnan(lv._ratio_interval(predicted[:1], actual[:1], 0.95)[0])
+
+
+def test_seasonal_profiles_leave_out_campaign_treated_customers(seasonal):
+    # A September campaign triples what half the customers buy that month: counted, it
+    # would pass for a busy season and lower every other month's intensity.
+    treated = [f"c{i}" for i in range(0, 4_000, 2)]
+    september = seasonal[
+        seasonal["customer_id"].isin(treated)
+        & (pd.to_datetime(seasonal["purchase_date"]).dt.strftime("%Y-%m") == "2011-09")
+    ]
+    extra = pd.concat(
+        september.assign(purchase_date=september["purchase_date"] + pd.Timedelta(days=days))
+        for days in (1, 3)
+    )
+    spend = pd.concat([seasonal, extra[extra["purchase_date"] < "2011-10-01"]]).drop_duplicates(
+        ["customer_id", "purchase_date"]
+    )
+    treatments = pd.DataFrame(
+        {"customer_id": treated, "measured_from": "2011-09-01", "measured_until": "2011-10-01"}
+    )
+    settings = {"seasonality": "month_of_year", "seasonality_min_purchases": 240}
+    profiles = {
+        name: lv.seasonality_table(spend, "2011-06-01", "2012-01-01", settings, given)
+        .query("fit_scope == 'as_of'")["purchase_intensity"]
+        .to_numpy()
+        for name, given in (("counted", None), ("left out", treatments))
+    }
+    assert profiles["counted"][8] > 1.15 * SEASON[8]
+    np.testing.assert_allclose(profiles["left out"], SEASON, rtol=0.12)
+    # The backtest's holdout from June holds the campaign: only those customers are apart.
+    assert lv.treated_customers(treatments, "2011-06-01", "2012-01-01") == set(treated)
+    assert lv.treated_customers(treatments, "2011-10-01", "2012-01-01") == set()

@@ -10,6 +10,7 @@ from customer_segmentation.lifetime_value import (
     clocks_from_table,
     fit_parameters,
     settings_from_config,
+    treated_customers,
 )
 
 
@@ -19,7 +20,7 @@ def model(dbt, session):
     table = dbt.ref("int_customer_btyd_summary").df()
     fits = dbt.ref("int_clv_fit").df()
     calibration = dbt.ref("int_clv_calibration_date").df()
-    treated = dbt.ref("int_clv_holdout_campaign_customers").df()
+    treatments = dbt.ref("int_clv_campaign_treatments").df()
     split = calibration.iloc[0]
     clock = clocks_from_table(dbt.ref("int_clv_seasonality").df())["calibration"]
     holdout = float(clock.elapsed([split["calibration_date"]], [split["as_of_date"]])[0])
@@ -29,7 +30,9 @@ def model(dbt, session):
         fit_parameters(calibration_fit, BGNBD_PARAMETERS),
         holdout,
         settings["backtest_top_frequency_group"],
-        campaign_treated=treated["customer_id"],
+        campaign_treated=treated_customers(
+            treatments, split["calibration_date"], split["as_of_date"]
+        ),
         confidence=settings["backtest_confidence"],
     )
     return groups.assign(
