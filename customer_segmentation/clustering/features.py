@@ -7,6 +7,13 @@ import pandas as pd
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 RETURN_RATE_FEATURE = "return_rate"
+# What the clustering models read of int_customer_rfm, in the order the fit sample is drawn
+# from (by row position): the key, the features and what the cluster profiles need. Projected
+# and sorted in the warehouse, so `.df()` converts six columns, not twenty, and pandas sorts
+# nothing (DuckDB's binary string order is Python's code-point order).
+CLUSTERING_INPUTS = (
+    "customer_id, recency_days, frequency, monetary, return_rate, matched_return_amount"
+)
 ALGORITHMS = ("kmeans", "gmm", "ward", "hdbscan")
 
 
