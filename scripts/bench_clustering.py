@@ -317,7 +317,7 @@ def render(results: list[dict]) -> list[str]:
     if not results:
         return []
     lines = [
-        "## Clustering at a million customers",
+        "## Clustering at scale",
         "",
         "`scripts/bench_clustering.py` runs the five clustering Python models' own "
         "`model()` functions on a synthetic `int_customer_rfm` (every column of the real "
