@@ -1059,7 +1059,9 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bench_clustering import measure as measure_clustering
 
         print(f"[bench] clustering at {args.clustering_customers} customers", flush=True)
-        clustering = [measure_clustering(n) for n in args.clustering_customers]
+        clustering = [
+            {**measure_clustering(n), "command": command} for n in args.clustering_customers
+        ]
     if args.only_clustering:
         saved, commands = load_results(results_path)
         results_path.write_text(

@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import sys
 import tempfile
 import time
@@ -329,6 +330,8 @@ def render(results: list[dict]) -> list[str]:
         "with the customers is the conversion, the predict and the write.",
         "",
     ]
+    for command in sorted({r["command"] for r in results if r.get("command")}):
+        lines += ["```sh", command, "```", ""]
     for result in results:
         lines += [
             f"**{result['customers']:,} customers, {result['history_rows']:,} history rows "
@@ -372,7 +375,10 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    results = [measure(n, args.snapshots, args.seed) for n in args.customers]
+    command = shlex.join([".venv/bin/python", "-m", "scripts.bench_clustering", *sys.argv[1:]])
+    results = [
+        {**measure(n, args.snapshots, args.seed), "command": command} for n in args.customers
+    ]
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=1))
     print("\n".join(render(results)))
