@@ -338,6 +338,15 @@ def render(results: list[dict]) -> list[str]:
             f"({result['snapshots']} snapshots)**, load average {result['load_average']} "
             "when the models started:",
             "",
+        ]
+        if result["load_average"] > (os.cpu_count() or 1):
+            lines += [
+                "The load average was above the machine's cores: the wall seconds of the phases "
+                "are stretched by the other work, the CPU seconds (last column, this process) "
+                "are the steadier measure.",
+                "",
+            ]
+        lines += [
             "| model | rows written | .df() s | fit and score s | KNN predict s | write s "
             "| total s | total CPU s |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
