@@ -937,6 +937,10 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
             *table,
             "",
         ]
+    if meta.get("clustering"):
+        from scripts.bench_clustering import render as render_clustering
+
+        lines += render_clustering(meta["clustering"])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -982,6 +986,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="keep other sizes' rows from DATA_DIR/results.json (e.g. add 100M to a 10M run)",
     )
+    parser.add_argument(
+        "--clustering-customers",
+        type=int,
+        nargs="+",
+        default=[],
+        help="also run scripts/bench_clustering.py (the clustering models on synthetic "
+        "customers, e.g. 1000000) and add its section to the page",
+    )
+    parser.add_argument(
+        "--only-clustering",
+        action="store_true",
+        help="run only the clustering measurement; the builds' rows come from "
+        "DATA_DIR/results.json",
+    )
     return parser.parse_args(argv)
 
 
@@ -1003,8 +1021,14 @@ def load_results(path: Path) -> tuple[list[RunResult], list[str]]:
     return [RunResult(**row) for row in saved["results"]], saved.get("commands", [])
 
 
-def write_page(out: Path, results: list[RunResult], args) -> None:
+def saved_clustering(path: Path) -> list[dict]:
+    """The clustering measurements of an earlier run (scripts/bench_clustering.py)."""
+    return json.loads(path.read_text()).get("clustering", []) if path.exists() else []
+
+
+def write_page(out: Path, results: list[RunResult], args, clustering: list[dict]) -> None:
     page_meta = {
+        "clustering": clustering,
         "machine": machine_info(),
         "versions": versions(),
         "finished": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -1025,9 +1049,33 @@ def main(argv: list[str] | None = None) -> int:
         [".venv/bin/python", "-m", "scripts.bench", *(sys.argv[1:] if argv is None else argv)]
     )
     results_path = data_dir / "results.json"
+    keep_saved = args.merge or args.render_only or args.only_clustering
+    clustering = saved_clustering(results_path) if keep_saved else []
     if args.render_only:
         saved, _ = load_results(results_path)
-        write_page(out, saved, args)
+        write_page(out, saved, args, clustering)
+        return 0
+    if args.clustering_customers:
+        from scripts.bench_clustering import measure as measure_clustering
+
+        print(f"[bench] clustering at {args.clustering_customers} customers", flush=True)
+        clustering = [
+            {**measure_clustering(n), "command": command} for n in args.clustering_customers
+        ]
+    if args.only_clustering:
+        saved, commands = load_results(results_path)
+        results_path.write_text(
+            json.dumps(
+                {
+                    "commands": [*commands, command],
+                    "results": [asdict(r) for r in saved],
+                    "clustering": clustering,
+                },
+                indent=1,
+            )
+        )
+        write_page(out, saved, args, clustering)
+        print(f"[bench] wrote {out}", flush=True)
         return 0
     previous, commands = load_results(results_path) if args.merge else ([], [])
     runs = plan(args.sizes, args.formats, args.csv_max_lines)
@@ -1085,9 +1133,16 @@ def main(argv: list[str] | None = None) -> int:
     if skipped_csv:
         print(f"[bench] CSV skipped above {args.csv_max_lines:,} lines: {skipped_csv}", flush=True)
     results_path.write_text(
-        json.dumps({"commands": commands, "results": [asdict(r) for r in merged]}, indent=1)
+        json.dumps(
+            {
+                "commands": commands,
+                "results": [asdict(r) for r in merged],
+                "clustering": clustering,
+            },
+            indent=1,
+        )
     )
-    write_page(out, merged, args)
+    write_page(out, merged, args, clustering)
     print(f"[bench] wrote {out}", flush=True)
     return 0 if all(r.build_status == "ok" for r in results) else 1
 

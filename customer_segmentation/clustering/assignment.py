@@ -143,12 +143,13 @@ def assignment_quality(customers: pd.DataFrame, clusters: pd.DataFrame, settings
     if customers.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in QUALITY_COLUMNS.items()})
     merged = customers[["customer_id"]].merge(clusters, on="customer_id", how="inner")
-    _, _, _, scaled = fit_sample_points(customers, settings)
+    # Only the labelled customers (at most the fit sample) are scaled.
+    features, _, scaler, _ = fit_sample_points(customers, settings, only_fit_rows=True)
     position = pd.Series(np.arange(len(customers)), index=customers["customer_id"])
     labelled = merged[merged["assigned_by"] == settings["algorithm"]]
     rows = position.loc[labelled["customer_id"]].to_numpy()
     scores = cross_validate_knn(
-        scaled[rows],
+        scaler.transform(features[rows]),
         labelled["cluster_id"].to_numpy(),
         settings["knn_neighbors"],
         settings["knn_cv_folds"],

@@ -57,11 +57,11 @@ ALGORITHM_NAMES = {
 
 def comparison_points(customers: pd.DataFrame, settings: dict) -> np.ndarray:
     """The scaled features of a seeded sample of the fit sample."""
-    _, fit_rows, _, scaled = fit_sample_points(customers, settings)
+    _, fit_rows, _, scaled = fit_sample_points(customers, settings, only_fit_rows=True)
     keep = sample_indices(
         len(fit_rows), settings["comparison_sample_size"], settings["random_state"]
     )
-    return scaled[fit_rows[keep]]
+    return scaled[keep]
 
 
 def sizes_text(labels: np.ndarray) -> str:

@@ -7,6 +7,13 @@ import pandas as pd
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 RETURN_RATE_FEATURE = "return_rate"
+# What the clustering models read of int_customer_rfm, in the order the fit sample is drawn
+# from (by row position): the key, the features and what the cluster profiles need. Projected
+# and sorted in the warehouse, so `.df()` converts six columns, not twenty, and pandas sorts
+# nothing (DuckDB's binary string order is Python's code-point order).
+CLUSTERING_INPUTS = (
+    "customer_id, recency_days, frequency, monetary, return_rate, matched_return_amount"
+)
 ALGORITHMS = ("kmeans", "gmm", "ward", "hdbscan")
 
 
@@ -92,16 +99,20 @@ def sample_indices(n_rows: int, size: int, random_state: int) -> np.ndarray:
     return np.sort(rng.choice(n_rows, size=size, replace=False))
 
 
-def fit_sample_points(customers: pd.DataFrame, settings: dict):
+def fit_sample_points(customers: pd.DataFrame, settings: dict, only_fit_rows: bool = False):
     """The features of every customer, the fit-sample rows, and the scaler fitted on them.
 
-    Returns (features, fit_rows, scaler, scaled points of every customer).
+    Returns (features, fit_rows, scaler, scaled points of every customer), or with
+    `only_fit_rows` the scaled points of the fit rows alone (in fit_rows' order): the
+    scalers work row by row, so those are the same values, and a model that needs no other
+    customer does not scale a million of them.
     """
     columns = feature_columns(settings["use_return_rate"])
     features = build_features(customers, columns)
     fit_rows = sample_indices(len(customers), settings["fit_sample_size"], settings["random_state"])
     scaler = make_scaler(settings["scaler"], len(fit_rows)).fit(features[fit_rows])
-    return features, fit_rows, scaler, scaler.transform(features)
+    scaled = scaler.transform(features[fit_rows] if only_fit_rows else features)
+    return features, fit_rows, scaler, scaled
 
 
 def feasible_k_values(

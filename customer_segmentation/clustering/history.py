@@ -54,7 +54,7 @@ def assign_history(
         only = int(labels["cluster_id"].iloc[0])
         result["cluster_id"] = only
     else:
-        _, fit_rows, scaler, scaled = fit_sample_points(customers, settings)
+        features, fit_rows, scaler, _ = fit_sample_points(customers, settings, only_fit_rows=True)
         in_fit = np.zeros(len(customers), dtype=bool)
         in_fit[fit_rows] = True
         if not np.array_equal(in_fit, labels["is_in_fit_sample"].to_numpy(dtype=bool)):
@@ -64,7 +64,8 @@ def assign_history(
         # The customers the algorithm labelled, in row order, as the classifier was trained.
         train = np.flatnonzero(labels["assigned_by"].to_numpy() == settings["algorithm"])
         cluster_ids = labels["cluster_id"].to_numpy(dtype=int)
-        knn = make_knn(settings["knn_neighbors"], len(train)).fit(scaled[train], cluster_ids[train])
+        knn = make_knn(settings["knn_neighbors"], len(train))
+        knn.fit(scaler.transform(features[train]), cluster_ids[train])
         points = scaler.transform(
             build_features(history, feature_columns(settings["use_return_rate"]))
         )

@@ -246,8 +246,7 @@ def select_k(customers: pd.DataFrame, settings: dict) -> pd.DataFrame:
     if n_customers == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in METRIC_COLUMNS.items()})
 
-    features, fit_rows, _, scaled = fit_sample_points(customers, settings)
-    points = scaled[fit_rows]
+    features, fit_rows, _, points = fit_sample_points(customers, settings, only_fit_rows=True)
     n_distinct = len(np.unique(points, axis=0))
     k_values, note = feasible_k_values(
         n_distinct, settings["k_min"], settings["k_max"], settings["forced_k"]

@@ -16,6 +16,8 @@ import pytest
 from dbt_project_runner import ROOT
 
 LINES = 50_000
+# The clustering benchmark's smoke size: the real one is a million customers.
+CLUSTERING_CUSTOMERS = 1_000
 # The baseline cleans the way notebooks do: it drops lines without a customer,
 # duplicates, cancellations and non-positive quantities or prices, but keeps the lines
 # the project quarantines besides (postage and fee codes, outliers, bad-debt invoices,
@@ -32,14 +34,15 @@ def bench_run(tmp_path_factory):
     out = directory / "bench.md"
     command = [sys.executable, "-m", "scripts.bench", "--sizes", str(LINES)]
     command += ["--formats", "parquet", "--out", str(out), "--data-dir", str(directory)]
+    command += ["--clustering-customers", str(CLUSTERING_CUSTOMERS)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     saved = json.loads((directory / "results.json").read_text())
-    return out.read_text(), saved["results"], directory
+    return out.read_text(), saved["results"], directory, saved["clustering"]
 
 
 def test_the_page_has_the_machine_versions_command_and_tables(bench_run):
-    page, _, _ = bench_run
+    page, *_ = bench_run
     for heading in ("## Machine", "## Reproduce", "## Summary", "## Targets", "### parquet"):
         assert heading in page
     assert re.search(r"\d+ cores", page) and "Load average" in page
@@ -50,7 +53,7 @@ def test_the_page_has_the_machine_versions_command_and_tables(bench_run):
 
 
 def test_the_summary_row_has_positive_numbers_and_ratios(bench_run):
-    page, _, _ = bench_run
+    page, *_ = bench_run
     summary = page.split("## Summary", 1)[1].split("## Targets", 1)[0]
     rows = [
         line for line in summary.splitlines() if line.startswith("| ") and "| parquet |" in line
@@ -67,7 +70,7 @@ def test_the_summary_row_has_positive_numbers_and_ratios(bench_run):
 
 
 def test_the_baseline_ran_and_both_pipelines_agree_on_the_customers(bench_run):
-    _, results, _ = bench_run
+    _, results, *_ = bench_run
     (run,) = results
     assert run["build_status"] == "ok" and run["baseline_status"] == "ok"
     # The generator hits the requested size within about 15% (by whole customers).
@@ -79,8 +82,22 @@ def test_the_baseline_ran_and_both_pipelines_agree_on_the_customers(bench_run):
     assert dbt_customers <= baseline_customers <= dbt_customers * (1 + CUSTOMER_TOLERANCE)
 
 
+def test_the_clustering_models_ran_on_the_synthetic_customers(bench_run):
+    """scripts/bench_clustering.py runs the five clustering models' own code: every model
+    wrote rows, every phase was timed, and the page has the section."""
+    page, _, _, clustering = bench_run
+    (result,) = clustering
+    assert result["customers"] == CLUSTERING_CUSTOMERS and result["history_rows"] > 0
+    by_model = {row["model"]: row for row in result["models"]}
+    assert by_model["int_customer_clusters"]["rows"] == CLUSTERING_CUSTOMERS
+    assert by_model["int_customer_cluster_history"]["rows"] == result["history_rows"]
+    assert all(row["rows"] > 0 and row["df"] > 0 and row["write"] > 0 for row in by_model.values())
+    assert by_model["int_customer_cluster_history"]["knn_predict"] > 0
+    assert f"**{CLUSTERING_CUSTOMERS:,} customers" in page.split("## Clustering at", 1)[1]
+
+
 def test_the_generated_data_and_warehouse_are_deleted(bench_run):
-    _, _, directory = bench_run
+    _, _, directory, _ = bench_run
     assert not list(directory.glob("lines_*"))
     assert not list(directory.glob("runs/*/warehouse.duckdb*"))
 

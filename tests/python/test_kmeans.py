@@ -286,6 +286,23 @@ def test_cluster_jaccard_of_known_labelings():
     assert list(stability.cluster_jaccard(noisy, reference).index) == [0, 1]
 
 
+def test_adjusted_rand_is_scikit_learns_to_the_last_bit():
+    rng = np.random.default_rng(3)
+    cases = [
+        (np.array([0, 0, 1, 1]), np.array([1, 1, 0, 0])),
+        (np.array([0, 0, 0, 0]), np.array([0, 0, 0, 0])),
+        (np.array([0, 0, 0, 0]), np.array([0, 1, 2, 3])),
+        (np.array([5]), np.array([-1])),
+        (np.array([-1, -1, 0, 2, 2, 7]), np.array([3, 3, 3, 0, 1, 1])),
+    ]
+    for n, k in ((50, 3), (2_000, 6), (7_000, 2)):
+        truth = rng.integers(0, k, n)
+        noisy = np.where(rng.random(n) < 0.2, rng.integers(-1, k + 1, n), truth)
+        cases += [(truth, noisy), (truth, rng.integers(0, k, n))]
+    for truth, predicted in cases:
+        assert stability.adjusted_rand(truth, predicted) == adjusted_rand_score(truth, predicted)
+
+
 def test_resampled_stability_of_clear_groups_and_of_noise():
     rng = np.random.default_rng(0)
     groups = np.vstack([rng.normal(c, 0.05, (150, 2)) for c in ((0, 0), (3, 0), (0, 3))])

@@ -3,7 +3,7 @@ cross-validated accuracy and macro-F1 on the customers the algorithm labelled (o
 The maths is `customer_segmentation.clustering.assignment.assignment_quality`."""
 
 from customer_segmentation.clustering.assignment import assignment_quality
-from customer_segmentation.clustering.features import settings_from_config
+from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
 
 
 def model(dbt, session):
@@ -14,8 +14,8 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
-    customers = dbt.ref("int_customer_rfm").df().sort_values("customer_id", kind="stable")
+    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
     clusters = dbt.ref("int_customer_clusters").df()
     with threadpool_limits(limits=settings["threads"]):
-        quality = assignment_quality(customers.reset_index(drop=True), clusters, settings)
+        quality = assignment_quality(customers, clusters, settings)
     return quality

@@ -3,7 +3,7 @@ features and sample: one row per algorithm with its clusters, metrics, stability
 share and a one-line verdict. The maths is `customer_segmentation.clustering.comparison`."""
 
 from customer_segmentation.clustering.comparison import compare_algorithms
-from customer_segmentation.clustering.features import settings_from_config
+from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
 
 
 def model(dbt, session):
@@ -15,10 +15,10 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
-    customers = dbt.ref("int_customer_rfm").df().sort_values("customer_id", kind="stable")
+    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
     selection = dbt.ref("int_kmeans_k_selection").df()
     chosen = selection.loc[selection["is_chosen"], "k"]
     kmeans_k = int(chosen.iloc[0]) if len(chosen) else None
     with threadpool_limits(limits=settings["threads"]):
-        comparison = compare_algorithms(customers.reset_index(drop=True), settings, kmeans_k)
+        comparison = compare_algorithms(customers, settings, kmeans_k)
     return comparison

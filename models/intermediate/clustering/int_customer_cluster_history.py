@@ -7,7 +7,7 @@ the new model (a nearest-neighbour lookup, cheap next to the SQL history) keeps 
 snapshot on one model, so a move between clusters is a change of the customer.
 """
 
-from customer_segmentation.clustering.features import settings_from_config
+from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
 from customer_segmentation.clustering.history import assign_history
 
 HISTORY_INPUTS = "snapshot_date, customer_id, recency_days, frequency, monetary, return_rate"
@@ -22,7 +22,7 @@ def model(dbt, session):
     settings = settings_from_config(dbt.config.get("kmeans"))
     # Only the keys and the features: the history is the widest input by far.
     history = dbt.ref("int_customer_rfm_history").project(HISTORY_INPUTS).df()
-    customers = dbt.ref("int_customer_rfm").df()
+    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
     clusters = dbt.ref("int_customer_clusters").df()
     with threadpool_limits(limits=settings["threads"]):
         assigned = assign_history(history, customers, clusters, settings)

@@ -8,7 +8,7 @@ business order, names come from seed `cluster_names` (see
 """
 
 from customer_segmentation.clustering.assignment import assign_clusters
-from customer_segmentation.clustering.features import settings_from_config
+from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
 from customer_segmentation.clustering.naming import seed_names
 
 
@@ -31,11 +31,11 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
     settings["high_returner_threshold"] = float(dbt.config.get("high_returner_threshold"))
-    customers = dbt.ref("int_customer_rfm").df().sort_values("customer_id", kind="stable")
+    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
     selection = dbt.ref("int_kmeans_k_selection").df()
     comparison = dbt.ref("int_cluster_model_comparison").df()
     names = seed_names(dbt.ref("cluster_names").df())
     k = chosen_k(selection, comparison, settings["algorithm"])
     with threadpool_limits(limits=settings["threads"]):
-        clusters = assign_clusters(customers.reset_index(drop=True), k, settings, names)
+        clusters = assign_clusters(customers, k, settings, names)
     return clusters
