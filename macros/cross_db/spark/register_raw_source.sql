@@ -12,6 +12,12 @@
     {%- set table = var('raw_transactions_table') or env_var('RAW_TRANSACTIONS_TABLE', '') -%}
     {%- set path = var('raw_transactions_path') or env_var('RAW_TRANSACTIONS_PATH', 'data/demo/online_retail_demo.csv.gz') -%}
     {%- set encoding = var('raw_csv_encoding') | lower -%}
+    {#- A relative path is relative to the directory dbt runs from (as on DuckDB); Spark
+        would resolve it against the catalog's location instead. -#}
+    {%- if not (path.startswith('/') or '://' in path) -%}
+        {%- set working_directory = run_query("select reflect('java.lang.System', 'getProperty', 'user.dir')").rows[0][0] -%}
+        {%- set path = working_directory ~ '/' ~ path -%}
+    {%- endif -%}
     {%- set source_node = graph.sources.values() | selectattr('source_name', 'equalto', 'shop')
         | selectattr('name', 'equalto', 'transactions') | first -%}
     {%- set relation = api.Relation.create(schema=source_node.schema, identifier=source_node.identifier) -%}
