@@ -5,18 +5,19 @@
     orders rows within a split; the window has one partition, so the numbering runs on
     one core, like DuckDB's row_number() over (). Any other relation (a table or view
     given by raw_transactions_table) has no file order: its rows are numbered in the
-    order Spark reads them. -#}
+    order Spark reads them. row_number() is a 32-bit int on Spark: the id is a bigint,
+    as on DuckDB (and the marts' contracts). -#}
 {% macro spark__numbered_by_position(relation, column_name) -%}
     {%- set file_backed = execute and spark_relation_is_file_source(relation) -%}
     (
         select
-            row_number() over (
+            cast(row_number() over (
                 order by
                 {%- if file_backed %}
                 _metadata.file_path, _metadata.file_block_start,
                 {%- endif %}
                 monotonically_increasing_id()
-            ) as {{ column_name }},
+            ) as bigint) as {{ column_name }},
             *
         from {{ relation }}
     )
