@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Type
+from importlib import import_module
+from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
 from dbt.adapters.base.impl import AdapterTrackingRelationInfo
@@ -19,7 +19,7 @@ from dbt_common.exceptions import DbtRuntimeError
 class SparkSessionCredentials(SparkCredentials):
     # Directories put on sys.path before a Python model runs (dbt-duckdb's setting of
     # the same name), so models import the project's package.
-    module_paths: List[str] = field(default_factory=list)
+    module_paths: list[str] = field(default_factory=list)
 
     @property
     def type(self) -> str:
@@ -42,7 +42,7 @@ class SessionPythonJobHelper(PythonJobHelper):
     """Runs a compiled Python model (its code, dbt's dbtObj and dbt-spark's py_write_table)
     in this process, against the SparkSession dbt-spark's session cursor created."""
 
-    def __init__(self, parsed_model: Dict, credentials: SparkSessionCredentials) -> None:
+    def __init__(self, parsed_model: dict, credentials: SparkSessionCredentials) -> None:
         self.parsed_model = parsed_model
         self.credentials = credentials
 
@@ -56,7 +56,7 @@ class SessionPythonJobHelper(PythonJobHelper):
         # relation), so the session exists with the profile's server_side_parameters;
         # getOrCreate returns it rather than starting another.
         spark = SparkSession.builder.getOrCreate()
-        namespace: Dict[str, Any] = {"spark": spark, "__name__": "__dbt_python_model__"}
+        namespace: dict[str, Any] = {"spark": spark, "__name__": "__dbt_python_model__"}
         code = compile(compiled_code, self.parsed_model["original_file_path"], "exec")
         exec(code, namespace)  # noqa: S102 - the model's own compiled code, as on Databricks
 
@@ -82,7 +82,7 @@ class SparkSessionAdapter(SparkAdapter):
         return "session"
 
     @property
-    def python_submission_helpers(self) -> Dict[str, Type[PythonJobHelper]]:
+    def python_submission_helpers(self) -> dict[str, type[PythonJobHelper]]:
         return {**super().python_submission_helpers, "session": SessionPythonJobHelper}
 
     def generate_python_submission_response(self, submission_result: Any) -> AdapterResponse:
