@@ -17,7 +17,7 @@ outliers, no returns matching): it is what notebooks do, and it is what the benc
 compares the project against. Run alone on a file, it prints one JSON object with the
 time of each step, the wall time, the peak memory (``ru_maxrss``) and the customers:
 
-    python -m scripts.baseline_notebook bench-data/lines_1000000.parquet
+    python -m scripts.benchmark.baseline_notebook bench-data/lines_1000000.parquet
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scripts.generate_transactions import COLUMNS, DATE_FORMATS
+from scripts.demo_data.generate_transactions import COLUMNS, DATE_FORMATS
 
 # The generator's default date format (what the benchmark generates).
 DATE_FORMAT = DATE_FORMATS["us"]

@@ -14,7 +14,7 @@ Simplifications, all in the limit's favour (it is a lower bound, not a second
 pipeline): returns are matched per customer by value (capped at what the customer
 bought), not per product and date; stray future dates are not looked for. Run alone:
 
-    python -m scripts.limit_query bench-data/lines_10000000_seed42.parquet
+    python -m scripts.benchmark.limit_query bench-data/lines_10000000_seed42.parquet
 
 It prints one JSON object: the seconds of the query (with its conversion to pandas), of
 the clustering, the wall time, the peak memory and the customers.
@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "non_product_stock_codes.csv"
 NAMES_SEED = ROOT / "seeds" / "cluster_names.csv"
 

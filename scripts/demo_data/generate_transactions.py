@@ -103,7 +103,7 @@ DEMO_CAMPAIGN_UPLIFT = 1.0
 
 def demo_campaign(treated_path: Path = DEMO_CAMPAIGN_TREATED) -> SimulatedCampaign:
     """The demo's campaign, treating the customers listed in `treated_path` (a CSV with a
-    customer_id column, as scripts/export_campaign.py writes it)."""
+    customer_id column, as scripts/reporting/export_campaign.py writes it)."""
     if not treated_path.exists():
         raise ValueError(
             f"{treated_path} does not exist: `make demo-data` writes it, or pass --campaign none"

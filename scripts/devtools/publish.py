@@ -1,6 +1,6 @@
 """Builds the warehouse into a new file and publishes it in one atomic step.
 
-    python -m scripts.publish [--keep N] [-- DBT_BUILD_ARGS...]
+    python -m scripts.devtools.publish [--keep N] [-- DBT_BUILD_ARGS...]
 
 Readers (marketing, the report, the dashboard, BI tools) connect to the *published*
 path, `$SEGMENTATION_DUCKDB_PATH` or `segmentation.duckdb`, read-only. A build never
@@ -396,7 +396,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         )
     )
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.publish", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.devtools.publish", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--published",

@@ -1,7 +1,7 @@
 """The project's quality gates, in one command: lint, documentation, tests, conventions.
 
-    .venv/bin/python -m scripts.quality_gates              # every gate (make gates)
-    .venv/bin/python -m scripts.quality_gates --only ruff --only sqlfluff   # make lint
+    .venv/bin/python -m scripts.devtools.quality_gates              # every gate (make gates)
+    .venv/bin/python -m scripts.devtools.quality_gates --only ruff --only sqlfluff   # make lint
 
 Gates, in order (each names what failed):
 
@@ -45,7 +45,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 GATES = ("ruff", "sqlfluff", "docs", "coverage", "keys", "bouncer")
 SQL_PATHS = ("models", "analyses", "tests")

@@ -1,4 +1,5 @@
-"""What the dashboard (scripts/dashboard.py) shows, as pure functions Streamlit only draws.
+"""What the dashboard (scripts/reporting/dashboard.py) shows, as pure functions Streamlit
+only draws.
 
 The dashboard reads the Parquet export of the published warehouse, never the DuckDB
 file: it holds no DuckDB lock, cannot write, and keeps working while a build runs (a
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from scripts import publish
+from scripts.devtools import publish
 
 # The marts the dashboard needs, and the optional ones it shows when a build makes them.
 REQUIRED = (

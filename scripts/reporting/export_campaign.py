@@ -2,8 +2,8 @@
 
 For marketers activating a campaign defined in `seeds/campaigns.csv`, after a build:
 
-    python -m scripts.export_campaign autumn_reactivation_2011_09 --out treated.csv
-    python -m scripts.export_campaign win_back_2011_06 --out treated.parquet
+    python -m scripts.reporting.export_campaign autumn_reactivation_2011_09 --out treated.csv
+    python -m scripts.reporting.export_campaign win_back_2011_06 --out treated.parquet
 
 The control group is left out (it must not be contacted, or the campaign cannot be measured).
 Reads the `campaign_members` mart of the published warehouse, read-only; CSV or Parquet by
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from scripts import publish
+from scripts.devtools import publish
 
 COLUMNS = ("customer_id", "rfm_segment", "cluster_name", "recommended_action")
 FORMATS = {".csv": "(format csv, header true)", ".parquet": "(format parquet)"}

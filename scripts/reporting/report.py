@@ -1,6 +1,6 @@
 """The segmentation playbook: one self-contained HTML page for marketing.
 
-    python -m scripts.report [--database PATH] [--out PATH]
+    python -m scripts.reporting.report [--database PATH] [--out PATH]
 
 Reads the published warehouse (the DuckDB file named by --database, else the
 environment variable SEGMENTATION_DUCKDB_PATH, else `segmentation.duckdb` in the
@@ -44,7 +44,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from scripts import publish
+from scripts.devtools import publish
 
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
 
@@ -1922,7 +1922,7 @@ def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime)
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.report", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.reporting.report", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--database",

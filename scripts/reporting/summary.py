@@ -1,6 +1,6 @@
 """Prints what a build produced: lines read and where they went, customers, segments, clusters.
 
-Run after a build (`make build` does): `python -m scripts.summary [--database PATH]`.
+Run after a build (`make build` does): `python -m scripts.reporting.summary [--database PATH]`.
 The published warehouse is opened read-only and closed before printing; only marts are read.
 """
 
@@ -11,7 +11,7 @@ import sys
 
 import duckdb
 
-from scripts import publish
+from scripts.devtools import publish
 
 QUERIES = {
     "as_of": "select as_of_date, last_transaction_date, currency from segmentation_settings",

@@ -24,7 +24,7 @@ import pytest
 from dbt_project_runner import ROOT, Warehouse, build, run_dbt
 
 from customer_segmentation import source_audit
-from scripts import generate_transactions
+from scripts.demo_data import generate_transactions
 
 DEMO = ROOT / "data" / "demo" / "online_retail_demo.csv.gz"
 UCI = list(generate_transactions.COLUMNS)

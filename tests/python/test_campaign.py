@@ -42,7 +42,7 @@ def test_a_new_salt_draws_a_new_split_of_the_same_size(demo_warehouse, tmp_path)
 
 
 # ---------------------------------------------------------------- measured campaigns
-# The bundled demo simulates the autumn campaign (scripts/generate_transactions.py,
+# The bundled demo simulates the autumn campaign (scripts/demo_data/generate_transactions.py,
 # DEMO_CAMPAIGN: treated customers buy twice as often over the measured window) and no
 # effect for the June win-back.
 
@@ -86,7 +86,7 @@ def test_the_control_group_is_the_campaigns_share_of_each_segment(demo_warehouse
 
 
 def test_the_measured_lift_contains_the_simulated_truth(demo_warehouse):
-    from scripts.generate_transactions import DEMO_CAMPAIGN_ID, DEMO_CAMPAIGN_UPLIFT
+    from scripts.demo_data.generate_transactions import DEMO_CAMPAIGN_ID, DEMO_CAMPAIGN_UPLIFT
 
     autumn = campaign_result(demo_warehouse, DEMO_CAMPAIGN_ID, "orders_per_customer")
     assert autumn["relative_lift_lower"] <= DEMO_CAMPAIGN_UPLIFT <= autumn["relative_lift_upper"]
@@ -102,7 +102,7 @@ def test_the_simulated_treated_customers_are_the_projects_treated_arm(demo_wareh
     """The simulated truth holds for the measured arms: the demo's campaign effect went to
     exactly the customers the project puts in the treated arm (make demo-data draws them
     from the lines without the campaign; the audience only sees lines before the start)."""
-    from scripts.generate_transactions import DEMO_CAMPAIGN_ID, demo_campaign
+    from scripts.demo_data.generate_transactions import DEMO_CAMPAIGN_ID, demo_campaign
 
     treated = demo_warehouse.rows(
         "select customer_id from campaign_members"
@@ -113,7 +113,7 @@ def test_the_simulated_treated_customers_are_the_projects_treated_arm(demo_wareh
 
 
 def test_the_export_writes_the_treated_members_only(demo_warehouse, tmp_path):
-    from scripts import export_campaign
+    from scripts.reporting import export_campaign
 
     out = tmp_path / "treated.csv"
     written = export_campaign.export(demo_warehouse.path, "win_back_2011_06", out)

@@ -14,7 +14,7 @@ import pytest
 from conftest import DIRTY_VARS
 from dbt_project_runner import FIXTURES, ROOT, Warehouse, build
 
-from scripts import generate_transactions as gen
+from scripts.demo_data import generate_transactions as gen
 
 MARTS = [
     "customers",

@@ -1,4 +1,4 @@
-"""The quality gates (scripts/quality_gates.py): the project passes them, and they fail
+"""The quality gates (scripts/devtools/quality_gates.py): the project passes them, and they fail
 when they should.
 
 - The project passes every gate: ruff, sqlfluff, dbt docs generate, 100% documentation
@@ -29,14 +29,21 @@ import pytest
 import yaml
 from dbt_project_runner import ROOT, copy_project, run_dbt
 
-from scripts import quality_gates
+from scripts.devtools import quality_gates
 
 
 def run_gates(*args: str, project: Path = ROOT) -> subprocess.CompletedProcess:
     """The gate runner as CI runs it, as a command; output captured."""
     env = {key: value for key, value in os.environ.items() if key != "SEGMENTATION_DUCKDB_PATH"}
     return subprocess.run(
-        [sys.executable, "-m", "scripts.quality_gates", "--project-dir", str(project), *args],
+        [
+            sys.executable,
+            "-m",
+            "scripts.devtools.quality_gates",
+            "--project-dir",
+            str(project),
+            *args,
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""The marketing report (scripts/report.py).
+"""The marketing report (scripts/reporting/report.py).
 
 The pure functions are checked on small frames built here; the real command runs on
 the demo warehouse and its page is opened in a real headless Chromium, which must draw
@@ -22,7 +22,7 @@ import pytest
 from browser import chromium, non_local, requested_urls, severe_console_messages
 from dbt_project_runner import ROOT
 
-from scripts import report
+from scripts.reporting import report
 
 # The playbook's sections in page order; the method appendix's after them.
 MAIN = (
@@ -351,7 +351,7 @@ def demo_report(published_demo, tmp_path_factory) -> dict:
         customers = reader.sql("select count(*) from customers").fetchone()[0]
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "scripts.report"]
+            [sys.executable, "-m", "scripts.reporting.report"]
             + ["--database", str(published_demo), "--out", str(out)],
             cwd=ROOT,
             capture_output=True,
