@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from scripts import marts
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
 DBT = PYTHON.with_name("dbt")
@@ -52,35 +54,6 @@ TARGET_100M_PEAK_GIB = 16
 SUPERLINEAR_EXPONENT = 1.15
 # Models shorter than this at the largest size are fixed costs, not scaling.
 SCALING_MIN_SECONDS = 2.0
-
-# Why each heavy model costs what it does: stated once here, quoted when it dominates.
-WHY = {
-    "stg_shop__transactions": (
-        "it reads and parses every raw line (text to decimals and timestamps) and writes the "
-        "widest table of the build; the line id must be the position in the file: a single "
-        "Parquet file numbers its rows itself, in parallel, while a CSV is read and numbered "
-        "by `row_number() over ()` in one thread (only the parsing after it runs on both cores)"
-    ),
-    "int_transaction_lines_flagged": (
-        "it looks for exact duplicates (one hash aggregate over every line, then the exact "
-        "window over the few lines that share their text values) and writes every line again "
-        "with one flag per cleaning rule"
-    ),
-    "int_transaction_lines_classified": (
-        "it gives every line its reason and status (a view: each reader pays for a scan)"
-    ),
-    "purchase_lines": "it writes the clean lines (about three quarters of all lines)",
-    "quarantined_lines": "it writes the quarantined lines with their raw text",
-    "int_return_lines_matched": (
-        "it joins each return to the customer's earlier purchases of the same product"
-    ),
-    "int_kmeans_k_selection": (
-        "it fits K-Means n_init times for every candidate k and scores each on a sample; its "
-        "cost is bounded by the fit and silhouette sample sizes, not by the lines"
-    ),
-    "int_customer_clusters": "it refits the chosen k and predicts every customer",
-}
-
 
 # ----------------------------------------------------------------------------- measuring
 
@@ -231,6 +204,9 @@ class RunResult:
     dbt_elapsed_seconds: float | None = None
     tests_seconds: float | None = None
     model_seconds: dict[str, float] = field(default_factory=dict)
+    # Why a model costs what it does: its `meta.cost` in the models' yml, else its
+    # description, from the build's manifest (scripts.marts.model_notes).
+    model_notes: dict[str, str] = field(default_factory=dict)
     warehouse_bytes: int | None = None
     baseline_status: str = "skipped"
     baseline_wall_seconds: float | None = None
@@ -323,9 +299,8 @@ def warehouse_counts(path: Path) -> dict[str, int]:
 
     with duckdb.connect(str(path), read_only=True) as connection:
         return {
-            "lines": connection.sql("select count(*) from stg_shop__transactions").fetchone()[0],
-            "customers": connection.sql("select count(*) from customers").fetchone()[0],
-            "clean_lines": connection.sql("select count(*) from purchase_lines").fetchone()[0],
+            name: int(connection.sql(selection.sql()).fetchone()[0])
+            for name, selection in marts.BENCH_COUNTS.items()
         }
 
 
@@ -356,6 +331,10 @@ def run_build(result: RunResult, data_path: Path, run_dir: Path, build_dir: Path
         run_results = json.loads(results_path.read_text())
         result.dbt_elapsed_seconds = round(run_results.get("elapsed_time", 0.0), 2)
         result.model_seconds, result.tests_seconds = model_times(run_results)
+    manifest_path = build_dir / "target" / "manifest.json"
+    if manifest_path.exists():
+        notes = marts.model_notes(marts.load_manifest(manifest_path))
+        result.model_notes = {name: notes[name] for name in result.model_seconds if name in notes}
     if result.build_status == "ok":
         result.warehouse_bytes = sum(
             f.stat().st_size for f in build_dir.glob("warehouse.duckdb*") if f.is_file()
@@ -606,7 +585,7 @@ def verdict(met: bool) -> str:
 
 def dominance_text(results: list[RunResult]) -> list[str]:
     """One generated paragraph per format: which model dominates at the largest size, its
-    share of the model time, the fixed dbt costs, and why (from WHY)."""
+    share of the model time, the fixed dbt costs, and why (the models' own notes)."""
     paragraphs = []
     for fmt in sorted({r.fmt for r in results if r.model_seconds}):
         runs = [r for r in results if r.fmt == fmt and r.model_seconds]
@@ -621,10 +600,9 @@ def dominance_text(results: list[RunResult]) -> list[str]:
         if second:
             text += f", then `{second[0]}` ({second[1]:.1f} s, {second[1] / total:.0%})"
         text += "."
-        if first[0] in WHY:
-            text += f" `{first[0]}` costs most because {WHY[first[0]]}."
-        if second and second[0] in WHY:
-            text += f" `{second[0]}`: {WHY[second[0]]}."
+        for (model, _), role in zip((first, second or ("", 0)), ("costs most", "then")):
+            if model in largest.model_notes:
+                text += f" `{model}` {role}: {largest.model_notes[model]}."
         overhead = largest.build_wall_seconds - (largest.dbt_elapsed_seconds or 0)
         text += (
             f" Data and unit tests add {largest.tests_seconds:.1f} s of query time, and dbt's "

@@ -61,6 +61,8 @@ from pathlib import Path
 
 import duckdb
 
+from scripts import marts
+
 DEFAULT_PUBLISHED = Path("segmentation.duckdb")
 
 
@@ -203,16 +205,9 @@ def run_dbt(database: Path, previous: Path | None, dbt_args: list[str]) -> None:
 def mart_names(manifest_path: Path) -> list[str]:
     """The models in models/marts (tables the build made for users), from dbt's manifest."""
     try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError) as error:
-        raise PublishError(f"cannot read dbt's manifest {manifest_path}: {error}") from None
-    return sorted(
-        node["alias"] or node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node["fqn"][1:2] == ["marts"]
-        and node["config"].get("materialized") in ("table", "incremental", "view")
-    )
+        return marts.mart_names(marts.load_manifest(manifest_path))
+    except marts.ManifestError as error:
+        raise PublishError(str(error)) from None
 
 
 def drop_orphans(database: Path, manifest_path: Path) -> list[str]:

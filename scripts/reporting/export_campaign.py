@@ -18,9 +18,10 @@ from pathlib import Path
 
 import duckdb
 
+from scripts import marts
 from scripts.devtools import publish
 
-COLUMNS = ("customer_id", "rfm_segment", "cluster_name", "recommended_action")
+COLUMNS = marts.CAMPAIGN_EXPORT.columns
 FORMATS = {".csv": "(format csv, header true)", ".parquet": "(format parquet)"}
 
 
@@ -35,9 +36,7 @@ def export(database: Path, campaign_id: str, out: Path) -> int:
     if not database.exists():
         raise ExportError(f"{database} does not exist: run `make build` first")
     with duckdb.connect(str(database), read_only=True) as connection:
-        known = connection.execute(
-            "select campaign_id, is_audience_frozen from campaign_summary order by campaign_id"
-        ).fetchall()
+        known = connection.sql(marts.CAMPAIGNS.sql()).fetchall()
         frozen = dict(known)
         if campaign_id not in frozen:
             names = ", ".join(name for name, _ in known) or "none"
@@ -45,11 +44,7 @@ def export(database: Path, campaign_id: str, out: Path) -> int:
                 f"no campaign {campaign_id!r} in {database}; defined campaigns: {names} "
                 "(add it to seeds/campaigns.csv and seeds/campaign_targets.csv, then build)"
             )
-        treated = connection.execute(
-            f"select {', '.join(COLUMNS)} from campaign_members"
-            " where campaign_id = ? and arm = 'treated' order by customer_id",
-            [campaign_id],
-        ).to_arrow_table()
+        treated = connection.execute(marts.CAMPAIGN_EXPORT.sql(), [campaign_id]).to_arrow_table()
         out.parent.mkdir(parents=True, exist_ok=True)
         connection.register("treated", treated)
         target = str(out).replace("'", "''")

@@ -35,7 +35,6 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -44,6 +43,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from scripts import marts
 from scripts.devtools import publish
 
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
@@ -74,248 +74,8 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-class TableQuery(NamedTuple):
-    table: str
-    columns: tuple[str, ...]
-    order_by: str = ""
-    group_by: bool = False  # the last column is count(*) as that name, grouped by the rest
-
-    def sql(self) -> str:
-        # Money is DECIMAL in the marts; cast so the frames hold plain floats, whatever
-        # the DuckDB-to-pandas conversion of DECIMAL does.
-        if self.group_by:
-            *keys, count = self.columns
-            return (
-                f"select {', '.join(keys)}, count(*) as {count} from {self.table}"
-                f" group by all order by all"
-            )
-        selected = ", ".join(
-            f"cast({c} as double) as {c}" if c in DOUBLE_COLUMNS else c for c in self.columns
-        )
-        order = f" order by {self.order_by}" if self.order_by else ""
-        return f"select {selected} from {self.table}{order}"
-
-
-DOUBLE_COLUMNS = {
-    "monetary",
-    "net_monetary",
-    "revenue",
-    "median_monetary",
-    "matched_return_amount",
-    "amount",
-    "value_at_stake",
-}
-QUERIES = {
-    "customers": TableQuery(
-        "customers",
-        (
-            "customer_id",
-            "as_of_date",
-            "recency_days",
-            "frequency",
-            "monetary",
-            "r_score",
-            "fm_score",
-            "rfm_segment",
-            "cluster_id",
-            "cluster_name",
-            "country",
-            "rfm_segment_description",
-            "return_rate",
-            "is_high_returner",
-            "matched_return_amount",
-        ),
-        "customer_id",
-    ),
-    "k_selection": TableQuery(
-        "cluster_k_selection",
-        (
-            "k",
-            "inertia",
-            "silhouette",
-            "smallest_cluster_share",
-            "is_eligible",
-            "is_elbow",
-            "is_chosen",
-            "selection_rule",
-            "note",
-        ),
-        "k",
-    ),
-    "segments": TableQuery(
-        "segment_summary",
-        (
-            "segment_type",
-            "segment_name",
-            "customers",
-            "customer_share",
-            "revenue",
-            "revenue_share",
-            "median_recency_days",
-            "median_frequency",
-            "median_monetary",
-            "return_rate",
-            "recommended_action",
-        ),
-        "segment_type, segment_name",
-    ),
-    "clusters": TableQuery(
-        "cluster_profiles",
-        ("cluster_id", "cluster_name", "description", "recommended_action"),
-        "cluster_id",
-    ),
-    "crosstab": TableQuery(
-        "segment_cluster_crosstab",
-        ("rfm_segment", "cluster_id", "cluster_name", "customers", "revenue"),
-        "rfm_segment, cluster_id",
-    ),
-    "audience": TableQuery(
-        "campaign_audience",
-        ("rfm_segment", "cluster_name", "is_high_returner", "is_control_group", "customers"),
-        group_by=True,
-    ),
-    "cleaning": TableQuery(
-        "cleaning_summary",
-        ("line_status", "reason_code", "rule", "lines", "line_share", "amount", "precedence"),
-        "precedence, reason_code",
-    ),
-    "settings": TableQuery(
-        "segmentation_settings",
-        (
-            "as_of_date",
-            "as_of_date_is_configured",
-            "last_transaction_date",
-            "currency",
-            "high_returner_threshold",
-            "control_group_share",
-        ),
-    ),
-    "clv_backtest": TableQuery(
-        "clv_backtest",
-        (
-            "frequency_group",
-            "frequency_group_label",
-            "is_total",
-            "customers",
-            "predicted_purchases",
-            "actual_purchases",
-            "error",
-            "relative_error",
-            "calibration_date",
-            "as_of_date",
-            "holdout_days",
-        ),
-        "frequency_group",
-    ),
-    "clv_fit": TableQuery(
-        "clv_fit",
-        (
-            "fit_scope",
-            "fitter",
-            "bgnbd_customers",
-            "frequency_value_correlation",
-            "fit_problem",
-        ),
-        "fit_scope",
-    ),
-    "churn_risk": TableQuery(
-        "churn_risk_audience",
-        ("is_control_group", "customers"),
-        group_by=True,
-    ),
-    "campaign_summary": TableQuery(
-        "campaign_summary",
-        (
-            "campaign_id",
-            "campaign_name",
-            "start_date",
-            "end_date",
-            "measured_until",
-            "audience_snapshot_date",
-            "treated_customers",
-            "control_customers",
-            "measurement_status",
-            "incremental_revenue",
-            "incremental_revenue_lower",
-            "incremental_revenue_upper",
-            "conclusion",
-        ),
-        "start_date desc, campaign_id",
-    ),
-    "campaign_results": TableQuery(
-        "campaign_results",
-        (
-            "campaign_id",
-            "metric",
-            "treated_value",
-            "control_value",
-            "relative_lift",
-            "relative_lift_lower",
-            "relative_lift_upper",
-            "absolute_lift",
-            "absolute_lift_lower",
-            "absolute_lift_upper",
-            "p_value",
-            "minimum_detectable_relative_lift",
-            "conclusion",
-        ),
-        "campaign_id, metric",
-    ),
-    # Segment sizes per snapshot (one row per snapshot_date, segment_type and segment_name).
-    "history": TableQuery(
-        "segment_history",
-        ("snapshot_date", "segment_type", "segment_name", "customers"),
-        "snapshot_date, segment_type, segment_name",
-    ),
-    "migration": TableQuery(
-        "segment_migration",
-        (
-            "snapshot_date",
-            "previous_snapshot_date",
-            "segment_type",
-            "from_segment",
-            "to_segment",
-            "movement",
-            "customers",
-            "monetary",
-        ),
-        "snapshot_date, segment_type, from_segment, to_segment",
-    ),
-    "stability": TableQuery(
-        "segment_stability",
-        (
-            "snapshot_date",
-            "previous_snapshot_date",
-            "customers_in_both",
-            "rfm_segment_kept_share",
-            "cluster_kept_share",
-            "rfm_segment_ari",
-            "cluster_ari",
-        ),
-        "snapshot_date",
-    ),
-    "moves": TableQuery(
-        "segment_moves_to_act_on",
-        (
-            "customer_id",
-            "previous_rfm_segment",
-            "rfm_segment",
-            "recency_days",
-            "frequency",
-            "value_at_stake",
-            "recommended_action",
-            "value_rank",
-        ),
-        "value_rank",
-    ),
-}
-# Tables the report can do without: their section explains what is missing instead.
-OPTIONAL_TABLES = {
-    "segment_history",
-    "segment_migration",
-    "segment_stability",
-    "segment_moves_to_act_on",
-}
+# What the report reads, declared with every other reader's in scripts/marts.py.
+QUERIES = marts.REPORT
 
 
 @dataclass
@@ -356,23 +116,8 @@ class Section:
 
 def read_warehouse(path: Path) -> WarehouseData:
     """Every frame the report needs; the connection is closed when this returns."""
-    frames: dict[str, pd.DataFrame] = {}
-    missing: list[str] = []
     with duckdb.connect(str(path), read_only=True) as connection:
-        existing = {
-            name
-            for (name,) in connection.sql(
-                "select table_name from information_schema.tables"
-                " where table_schema = current_schema()"
-            ).fetchall()
-        }
-        for name, query in QUERIES.items():
-            if query.table in existing:
-                frames[name] = connection.sql(query.sql()).df()
-            else:
-                frames[name] = pd.DataFrame(columns=list(query.columns))
-                if query.table not in OPTIONAL_TABLES:
-                    missing.append(query.table)
+        frames, missing = marts.read_all(connection, QUERIES)
     return WarehouseData(frames, missing)
 
 
@@ -1893,10 +1638,9 @@ def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime)
         f"seed {PCA_RANDOM_STATE}; PCA of standardised log1p(recency, frequency, monetary)",
         "Tables read": ", ".join(
             sorted(
-                q.table
+                q.mart
                 for name, q in QUERIES.items()
-                if q.table not in data.missing_tables
-                and (q.table not in OPTIONAL_TABLES or not frames[name].empty)
+                if q.mart not in data.missing_tables and (not q.optional or not frames[name].empty)
             )
         ),
     }

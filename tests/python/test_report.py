@@ -599,9 +599,9 @@ def empty_warehouse(demo_warehouse, tmp_path) -> Path:
     with duckdb.connect(str(path)) as connection:
         connection.execute(f"attach '{demo_warehouse.path}' as demo (read_only)")
         for query in report.QUERIES.values():
-            if query.table not in ("segmentation_settings", *report.OPTIONAL_TABLES):
+            if query.mart != "segmentation_settings" and not query.optional:
                 connection.execute(
-                    f"create table {query.table} as select * from demo.{query.table} limit 0"
+                    f"create table {query.mart} as select * from demo.{query.mart} limit 0"
                 )
     return path
 
