@@ -125,7 +125,7 @@ def holdout_purchases(occasions: pd.DataFrame, start, end) -> pd.Series:
     return inside.groupby("customer_id").size()
 
 
-def default_calibration_date(period_start, observation_end, share: float = 2 / 3):
+def default_calibration_date(period_start, observation_end, share: float):
     """The day `share` of the way from the first purchase day to the as-of date."""
     start, end = pd.Timestamp(period_start), pd.Timestamp(observation_end)
     return start + pd.Timedelta(days=int((end - start).days * share))

@@ -30,15 +30,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from customer_segmentation.project import project_vars
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "non_product_stock_codes.csv"
 NAMES_SEED = ROOT / "seeds" / "cluster_names.csv"
-
-
-def project_vars() -> dict:
-    return yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 def source_sql(path: str) -> str:
@@ -170,33 +167,9 @@ from rfm
 
 
 def clustering_settings(settings: dict) -> dict:
-    from customer_segmentation.clustering.features import settings_from_config
+    from customer_segmentation.clustering.features import VAR_NAMES, settings_from_config
 
-    names = {
-        "k_min": "kmeans_k_min",
-        "k_max": "kmeans_k_max",
-        "forced_k": "kmeans_k",
-        "min_cluster_share": "kmeans_min_cluster_share",
-        "use_return_rate": "kmeans_use_return_rate",
-        "scaler": "kmeans_scaler",
-        "fit_sample_size": "kmeans_fit_sample_size",
-        "silhouette_sample_size": "kmeans_silhouette_sample_size",
-        "random_state": "kmeans_random_state",
-        "n_init": "kmeans_n_init",
-        "threads": "kmeans_threads",
-        "stability_resamples": "kmeans_stability_resamples",
-        "stability_fraction": "kmeans_stability_fraction",
-        "stability_n_init": "kmeans_stability_n_init",
-        "min_stability_ari": "kmeans_min_stability_ari",
-        "min_cluster_jaccard": "kmeans_min_cluster_jaccard",
-        "algorithm": "clustering_algorithm",
-        "comparison_sample_size": "clustering_comparison_sample_size",
-        "comparison_resamples": "clustering_comparison_resamples",
-        "knn_neighbors": "knn_neighbors",
-        "knn_cv_folds": "knn_cv_folds",
-    }
-    config = {key: settings[var] for key, var in names.items()}
-    typed = settings_from_config(config)
+    typed = settings_from_config({key: settings[var] for key, var in VAR_NAMES.items()})
     typed["high_returner_threshold"] = float(settings["high_returner_threshold"])
     return typed
 
