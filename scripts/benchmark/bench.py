@@ -354,6 +354,23 @@ def baseline_env(threads: int) -> dict[str, str]:
     return {**os.environ, **{name: str(threads) for name in names}}
 
 
+def run_measured(
+    result: RunResult, prefix: str, module: str, data_path: Path, run_dir: Path, **limits
+) -> dict | None:
+    """One of the measured programs (scripts/benchmark/subprocess_cli.py) in a guarded
+    subprocess; sets result.<prefix>_status, _wall_seconds, _cpu_seconds and _peak_bytes
+    and returns the program's JSON report when it finished."""
+    out = run_dir / f"{prefix}.json"
+    command = [str(PYTHON), "-m", module, str(data_path), "--json-out", str(out)]
+    measurement = measure(command, cwd=ROOT, log_dir=run_dir / prefix, **limits)
+    status = baseline_status(measurement)
+    setattr(result, f"{prefix}_status", status)
+    setattr(result, f"{prefix}_wall_seconds", round(measurement.wall_seconds, 2))
+    setattr(result, f"{prefix}_cpu_seconds", round(measurement.cpu_seconds, 2))
+    setattr(result, f"{prefix}_peak_bytes", measurement.peak_rss_bytes)
+    return json.loads(out.read_text()) if status == "ok" else None
+
+
 def run_baseline(
     result: RunResult,
     data_path: Path,
@@ -363,54 +380,35 @@ def run_baseline(
     threads: int = 1,
 ) -> None:
     """The notebook baseline in a guarded subprocess."""
-    out = run_dir / "baseline.json"
-    command = [
-        str(PYTHON),
-        "-m",
+    report = run_measured(
+        result,
+        "baseline",
         "scripts.benchmark.baseline_notebook",
-        str(data_path),
-        "--json-out",
-    ]
-    measurement = measure(
-        command + [str(out)],
+        data_path,
+        run_dir,
         env=baseline_env(threads),
-        cwd=ROOT,
-        log_dir=run_dir / "baseline",
         timeout=timeout,
         memory_limit_bytes=memory_limit_bytes,
     )
-    result.baseline_status = baseline_status(measurement)
-    result.baseline_wall_seconds = round(measurement.wall_seconds, 2)
-    result.baseline_cpu_seconds = round(measurement.cpu_seconds, 2)
-    result.baseline_peak_bytes = measurement.peak_rss_bytes
-    if result.baseline_status == "ok":
-        report = json.loads(out.read_text())
+    if report:
         result.baseline_customers = report["customers"]
         result.baseline_steps = report["steps"]
 
 
 def run_limit(result: RunResult, data_path: Path, run_dir: Path, timeout: float) -> None:
-    """The one-query DuckDB limit (scripts/benchmark/limit_query.py) with the project's clustering,
-    in a subprocess like the others."""
-    out = run_dir / "limit.json"
-    command = [
-        str(PYTHON),
-        "-m",
-        "scripts.benchmark.limit_query",
-        str(data_path),
-        "--json-out",
-        str(out),
-    ]
+    """The one-query DuckDB limit (scripts/benchmark/limit_query.py) with the project's
+    clustering, in a subprocess like the others."""
     result.load_average_limit = round(os.getloadavg()[0], 2)
-    measurement = measure(
-        command, env=baseline_env(1), cwd=ROOT, log_dir=run_dir / "limit", timeout=timeout
+    report = run_measured(
+        result,
+        "limit",
+        "scripts.benchmark.limit_query",
+        data_path,
+        run_dir,
+        env=baseline_env(1),
+        timeout=timeout,
     )
-    result.limit_status = baseline_status(measurement)
-    result.limit_wall_seconds = round(measurement.wall_seconds, 2)
-    result.limit_cpu_seconds = round(measurement.cpu_seconds, 2)
-    result.limit_peak_bytes = measurement.peak_rss_bytes
-    if result.limit_status == "ok":
-        report = json.loads(out.read_text())
+    if report:
         result.limit_customers = report["customers"]
         result.limit_query_seconds = report["query_seconds"]
 

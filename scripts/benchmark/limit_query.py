@@ -22,9 +22,6 @@ the clustering, the wall time, the peak memory and the customers.
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -32,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from customer_segmentation.project import project_vars
+from scripts.benchmark import subprocess_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "non_product_stock_codes.csv"
@@ -217,21 +215,12 @@ def run(path: str | Path, memory_limit: str = "12GB") -> dict:
         "query_seconds": round(query_seconds, 3),
         "clustering_seconds": round(wall - query_seconds, 3),
         "wall_seconds": round(wall, 3),
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": subprocess_cli.peak_rss_bytes(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", help="a .csv, .csv.gz or .parquet file from the generator")
-    parser.add_argument("--json-out", help="also write the JSON result to this file")
-    args = parser.parse_args(argv)
-    result = run(args.path)
-    text = json.dumps(result)
-    if args.json_out:
-        Path(args.json_out).write_text(text)
-    print(text)
-    return 0
+    return subprocess_cli.main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":
