@@ -37,16 +37,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from scripts import marts
 from scripts.devtools import publish
 
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("scripts.reporting", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 # The scatter stays an SVG plot a laptop browser draws instantly (no WebGL needed).
 PCA_SAMPLE_SIZE = 5_000
@@ -1077,8 +1085,9 @@ def campaign_html(audience: pd.DataFrame, settings: dict) -> str:
     )
 
 
-def _signed_share(value) -> str:
-    return "" if pd.isna(value) else f"{value:+.1%}"
+def _signed_share(value, digits: int = 1, missing: str = "") -> str:
+    """A signed percentage (+3.2%); `missing` for no value."""
+    return missing if value is None or pd.isna(value) else f"{value:+.{digits}%}"
 
 
 def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.DataFrame) -> str:
@@ -1159,10 +1168,6 @@ def _campaign_value(value, kind: str, currency: str) -> str:
     return f"{value:,.2f}"
 
 
-def _lift_share(value) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:+.0%}"
-
-
 def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency: str) -> str:
     """Per campaign: its audience, the verdict on revenue and every metric with its interval."""
     if summary.empty:
@@ -1196,11 +1201,11 @@ def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency
             f'<tr data-metric="{_esc(metric)}"><td>{_esc(label)}</td>'
             f"<td>{_esc(_campaign_value(row.treated_value, kind, currency))}</td>"
             f"<td>{_esc(_campaign_value(row.control_value, kind, currency))}</td>"
-            f'<td data-field="relative_lift">{_esc(_lift_share(row.relative_lift))}</td>'
-            f"<td>{_esc(_lift_share(row.relative_lift_lower))} to "
-            f"{_esc(_lift_share(row.relative_lift_upper))}</td>"
+            f'<td data-field="relative_lift">{_esc(_signed_share(row.relative_lift, 0, "–"))}</td>'
+            f"<td>{_esc(_signed_share(row.relative_lift_lower, 0, '–'))} to "
+            f"{_esc(_signed_share(row.relative_lift_upper, 0, '–'))}</td>"
             f"<td>{_esc('–' if pd.isna(row.p_value) else f'{row.p_value:.3f}')}</td>"
-            f"<td>{_esc(_lift_share(row.minimum_detectable_relative_lift))}</td>"
+            f"<td>{_esc(_signed_share(row.minimum_detectable_relative_lift, 0, '–'))}</td>"
             f'<td data-field="conclusion">{_esc(row.conclusion)}</td></tr>'
             for metric, (label, kind) in CAMPAIGN_METRICS.items()
             for row in rows[rows["metric"] == metric].itertuples()
@@ -1426,69 +1431,9 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
 
 # ---------------------------------------------------------------- HTML
 
-CSS = """
-:root { --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --accent: #059669; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f3f4f6; color: var(--ink); line-height: 1.45;
-       font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 32px 48px; }
-header h1 { margin: 0 0 4px; font-size: 1.9rem; }
-header .subtitle { margin: 0 0 18px; color: var(--muted); font-size: 1.05rem; }
-.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr));
-            gap: 12px; margin: 0 0 14px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
-.card .label { color: var(--muted); font-size: .78rem; text-transform: uppercase;
-               letter-spacing: .05em; }
-.card .value { font-size: 1.7rem; font-weight: 650; }
-.card .detail { color: var(--muted); font-size: .85rem; }
-.warning { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 8px;
-           padding: 8px 14px; margin: 0 0 14px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 10px;
-          padding: 18px 22px 10px; margin: 22px 0 0; }
-section h2 { margin: 0 0 4px; font-size: 1.3rem; }
-section h3 { margin: 10px 0 6px; font-size: 1.05rem; }
-section p.reading { margin: 0 0 6px; color: #374151; max-width: 80ch; }
-section p.note { margin: 0 0 6px; color: var(--muted); font-size: .85rem; }
-.playbook { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr));
-            gap: 14px; margin: 12px 0 12px; }
-article.segment { border: 1px solid var(--line); border-left: 5px solid var(--accent);
-                  border-radius: 8px; padding: 10px 14px; }
-article.segment h3 { margin: 0 0 2px; }
-article.segment p.description { margin: 0 0 8px; color: #374151; }
-dl.facts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px 12px; margin: 0 0 8px; }
-dl.facts dt { color: var(--muted); font-size: .72rem; text-transform: uppercase;
-              letter-spacing: .04em; }
-dl.facts dd { margin: 0; font-size: 1.15rem; font-weight: 650; }
-dl.facts .detail { color: var(--muted); font-size: .75rem; }
-p.action { margin: 0 0 4px; background: #ecfdf5; border-radius: 6px; padding: 6px 10px; }
-table.data { border-collapse: collapse; width: 100%; font-size: .9rem; margin: 4px 0 12px; }
-table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 5px 8px;
-                               text-align: left; vertical-align: top; }
-table.data td[data-field="lines"], table.data td[data-field="amount"],
-table.data td[data-field="line_share"], table.data td[data-field="customers"],
-table.data td[data-field="high_returners"], table.data td[data-field="return_rate"],
-table.data td[data-field="monetary"], table.data td[data-field="matched_return_amount"]
-  { text-align: right; white-space: nowrap; }
-.two-columns { display: grid; grid-template-columns: 1fr 1.4fr; gap: 22px; }
-details.appendix { margin-top: 28px; }
-details.appendix > summary { cursor: pointer; font-size: 1.15rem; font-weight: 600;
-                             padding: 12px 16px; background: #fff; border: 1px solid var(--line);
-                             border-radius: 10px; }
-dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
-            color: var(--muted); font-size: .85rem; }
-dl.inputs dt { font-weight: 600; }
-dl.inputs dd { margin: 0; overflow-wrap: anywhere; }
-p.empty { color: var(--muted); }
-footer { margin-top: 28px; color: var(--muted); font-size: .8rem; }
-"""
-
 
 def _card(label: str, value: str, detail: str = "") -> str:
-    detail_html = f'<div class="detail">{html.escape(detail)}</div>' if detail else ""
-    return (
-        f'<div class="card"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(value)}</div>{detail_html}</div>'
-    )
+    return str(TEMPLATES.get_template("_cards.html.j2").module.card(label, value, detail))
 
 
 def headline_html(numbers: dict, contactable: int, currency: str) -> str:
@@ -1524,32 +1469,18 @@ def figure_html(figure: go.Figure, div_id: str) -> str:
     )
 
 
-def section_html(section: Section) -> str:
-    note = f'<p class="note">{html.escape(section.note)}</p>\n' if section.note else ""
-    graph = (
-        f"{figure_html(section.figure, f'{section.id}-graph')}\n"
-        if section.figure is not None
-        else ""
-    )
-    kind = "chart" if section.figure is not None else "table"
-    return (
-        f'<section class="{kind}" id="{section.id}">\n<h2>{html.escape(section.title)}</h2>\n'
-        f'<p class="reading">{html.escape(section.reading)}</p>\n{note}'
-        f"{section.body}{graph}</section>"
-    )
-
-
-# Plotly sizes a chart drawn inside a closed <details> to a default width: redraw the
-# appendix's charts at the page width when it opens.
-RESIZE_ON_OPEN = """
-document.querySelectorAll('details.appendix').forEach(function (details) {
-  details.addEventListener('toggle', function () {
-    if (details.open) {
-      details.querySelectorAll('.js-plotly-plot').forEach(function (g) { Plotly.Plots.resize(g); });
+def _section_view(section: Section) -> dict:
+    """What the template's section block draws; body and graph are HTML already."""
+    graph = figure_html(section.figure, f"{section.id}-graph") if section.figure else ""
+    return {
+        "id": section.id,
+        "kind": "chart" if section.figure is not None else "table",
+        "title": section.title,
+        "reading": section.reading,
+        "note": section.note,
+        "body": Markup(section.body),
+        "graph": Markup(graph),
     }
-  });
-});
-"""
 
 
 def render_page(
@@ -1562,48 +1493,17 @@ def render_page(
     plotlyjs: str,
     title_suffix: str = "",
 ) -> str:
-    warning = ""
-    if missing_tables:
-        warning = (
-            '<p class="warning">Tables missing from the warehouse: '
-            f"{html.escape(', '.join(missing_tables))}. Run <code>make build</code> first; "
-            "whatever needs them is shown as no data.</p>"
-        )
-    input_rows = "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in inputs.items()
+    """The page from templates/report.html.j2 (its CSS and script beside it)."""
+    return TEMPLATES.get_template("report.html.j2").render(
+        sections=[_section_view(section) for section in sections],
+        appendix=[_section_view(section) for section in appendix],
+        headline=Markup(headline),
+        subtitle=subtitle,
+        inputs=inputs,
+        missing_tables=missing_tables,
+        plotlyjs=Markup(plotlyjs),
+        title_suffix=title_suffix,
     )
-    body = "\n".join(section_html(section) for section in sections)
-    method = "\n".join(section_html(section) for section in appendix)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Customer segmentation playbook{title_suffix}</title>
-<style>{CSS}</style>
-<script type="text/javascript">{plotlyjs}</script>
-</head>
-<body>
-<main>
-<header>
-<h1>Customer segmentation playbook</h1>
-<p class="subtitle">{html.escape(subtitle)}</p>
-{warning}
-{headline}
-</header>
-{body}
-<details class="appendix" id="method">
-<summary>Appendix: how the segments were made (clusters, k selection, map, inputs)</summary>
-{method}
-<section class="table" id="inputs"><h2>How this report was generated</h2>
-<dl class="inputs">{input_rows}</dl></section>
-</details>
-<footer>Generated by <code>make report</code> from the published warehouse.</footer>
-</main>
-<script type="text/javascript">{RESIZE_ON_OPEN}</script>
-</body>
-</html>
-"""
 
 
 def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime) -> str:
