@@ -50,6 +50,8 @@ import pyarrow.compute as pc
 import pyarrow.csv
 import pyarrow.parquet as pq
 
+from scripts import cli
+
 COLUMNS = (
     "InvoiceNo",
     "StockCode",
@@ -1347,7 +1349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
+
+    def generate() -> str:
         stats = write(
             args.out,
             args.lines,
@@ -1361,11 +1364,9 @@ def main(argv: list[str] | None = None) -> int:
             chunk_customers=args.chunk_customers,
             campaign=demo_campaign() if args.campaign == "demo" else None,
         )
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {stats['lines']} lines in {stats['chunks']} chunk(s) to {args.out}")
-    return 0
+        return f"wrote {stats['lines']} lines in {stats['chunks']} chunk(s) to {args.out}"
+
+    return cli.finish(generate, ValueError)
 
 
 if __name__ == "__main__":

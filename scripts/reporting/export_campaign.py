@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from scripts import marts
+from scripts import cli, marts
 from scripts.devtools import publish
 
 COLUMNS = marts.CAMPAIGN_EXPORT.columns
@@ -67,13 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     database = args.database or publish.published_path()
-    try:
+
+    def run() -> str:
         written = export(database, args.campaign_id, args.out)
-    except ExportError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {written:,} treated customers of {args.campaign_id} to {args.out}")
-    return 0
+        return f"wrote {written:,} treated customers of {args.campaign_id} to {args.out}"
+
+    return cli.finish(run, ExportError)
 
 
 if __name__ == "__main__":
