@@ -69,7 +69,7 @@ def purchase_occasions(spend: pd.DataFrame, cutoff) -> pd.DataFrame:
     """Days with positive net spend booked before `cutoff`.
 
     `spend` has customer_id, purchase_date, booked_date and amount (purchases positive,
-    refunds negative, see int_customer_spend_by_day). Only what was booked strictly before
+    refunds negative: the model of spend per customer and day). Only what was booked strictly before
     the cut-off counts, so a refund booked later does not change an earlier period.
     Returns customer_id, purchase_date, net_amount.
     """
