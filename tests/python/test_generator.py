@@ -278,7 +278,7 @@ def test_first_instant_formats():
     assert gen.time_strings("iso")[16 * 60 + 20] == "16:20:00"
 
 
-def test_int_customer_ids_and_custom_window():
+def test_integer_customer_ids_and_custom_window():
     frame = table_frame(
         list(
             gen.generate_chunks(

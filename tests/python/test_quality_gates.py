@@ -182,7 +182,7 @@ def test_gates_fail_when_a_model_has_no_data_test(broken_copy, gates_run, tmp_pa
     assert re.search(r"check_model_has_tests_by_type: .*cluster_profiles", output)
 
 
-def test_sql_lint_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
+def test_sqlfluff_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
     project = broken_copy("bad_sql")
     uppercase = project / "models" / "marts" / "cluster_k_selection.sql"
     trailing_comma = project / "models" / "marts" / "purchase_lines.sql"
