@@ -484,6 +484,13 @@ def distributions_figure(customers: pd.DataFrame) -> go.Figure:
     return _layout(figure, 420, bargap=0.02, margin={"l": 60, "r": 20, "t": 100, "b": 40})
 
 
+def _add_to_panel(figure: go.Figure, trace, name: str, group: str, cell: tuple[int, int]):
+    """A trace in subplot `cell` (row, column) with one legend entry per group: shown for the
+    first panel only, toggling the group's traces in every panel."""
+    trace.update(name=name, legendgroup=group, showlegend=cell == (1, 1))
+    figure.add_trace(trace, row=cell[0], col=cell[1])
+
+
 def k_selection_figure(k_selection: pd.DataFrame) -> go.Figure:
     if k_selection.empty:
         return no_data_figure("the cluster_k_selection table is empty")
@@ -522,20 +529,10 @@ def k_selection_figure(k_selection: pd.DataFrame) -> go.Figure:
         for rows, label, symbol, mark_colour, size in marks:
             if rows.empty:
                 continue
-            figure.add_trace(
-                go.Scatter(
-                    x=rows["k"],
-                    y=rows[metric],
-                    mode="markers",
-                    name=label,
-                    legendgroup=label,
-                    showlegend=column == 1,
-                    marker={"symbol": symbol, "size": size, "color": mark_colour},
-                    hovertemplate=label + ": k=%{x}<extra></extra>",
-                ),
-                row=1,
-                col=column,
-            )
+            marker = {"symbol": symbol, "size": size, "color": mark_colour}
+            trace = go.Scatter(x=rows["k"], y=rows[metric], mode="markers", marker=marker)
+            trace.hovertemplate = label + ": k=%{x}<extra></extra>"
+            _add_to_panel(figure, trace, label, label, (1, column))
     for rows, label, colour, position in (
         (chosen, "chosen", "#dc2626", "top right"),
         (elbow, "elbow", "#d97706", "bottom right"),
@@ -633,14 +630,12 @@ def segments_figure(segments: pd.DataFrame) -> go.Figure:
     measures = (("revenue_share", "Share of revenue"), ("customer_share", "Share of customers"))
     for row, frame in enumerate(frames, start=1):
         for measure, label in measures:
-            figure.add_trace(
+            _add_to_panel(
+                figure,
                 go.Bar(
                     y=frame["segment_name"],
                     x=frame[measure],
                     orientation="h",
-                    name=label,
-                    legendgroup=measure,
-                    showlegend=row == 1,
                     marker={"color": SHARE_COLOURS[measure]},
                     text=[_share_label(v) for v in frame[measure]],
                     textposition="outside",
@@ -650,8 +645,9 @@ def segments_figure(segments: pd.DataFrame) -> go.Figure:
                     "<br>%{customdata[0]:,} customers, revenue %{customdata[1]:,.0f}"
                     "<extra></extra>",
                 ),
-                row=row,
-                col=1,
+                label,
+                measure,
+                (row, 1),
             )
     top = max(
         float(frame[["customer_share", "revenue_share"]].max().max())
