@@ -11,7 +11,8 @@ Gates, in order (each names what failed):
   __overview__ page and every model in its layer's group and colour.
 - coverage: dbt-coverage documentation coverage must be 100% (every column the
   warehouse holds, per model and seed, described), and every declared source column
-  described. dbt-coverage's own test coverage is per column and printed for information.
+  and every macro argument described. dbt-coverage's own test coverage is per column and
+  printed for information.
 - keys: every model's primary key tested unique and not null (a column with a
   unique test and a not_null test or constraint, a unique_combination_of_columns
   test over not-null columns, or an exactly_one_row test).
@@ -20,7 +21,7 @@ Gates, in order (each names what failed):
   macros and macro arguments, a data test on every model).
 
 Only what no tool checks is written here: the layer groups and colours of the docs
-site, the __overview__ page, source column descriptions, and tested primary keys
+site, the __overview__ page, source column and macro argument descriptions, and tested primary keys
 (including keys a singular test checks, named in the model's meta).
 
 dbt needs a built warehouse for the catalog: `--artifacts-dir` takes a target
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -225,9 +227,9 @@ def is_described(text: str | None) -> bool:
 
 
 def undocumented_source_columns(manifest: dict) -> list[str]:
-    """Declared source columns without a description: the one documentation check that
-    neither dbt-bouncer (descriptions of models, columns, seeds, sources, macros and their
-    arguments: dbt-bouncer.yml) nor dbt-coverage (the columns the warehouse holds) makes."""
+    """Declared source columns without a description: neither dbt-bouncer (descriptions of
+    models, columns, seeds, source tables, macros: dbt-bouncer.yml) nor dbt-coverage (the
+    columns the warehouse holds) checks them."""
     project = manifest["metadata"].get("project_name")
     problems = []
     for source in sorted(manifest["sources"].values(), key=lambda source: source["unique_id"]):
@@ -239,6 +241,48 @@ def undocumented_source_columns(manifest: dict) -> list[str]:
             for column in source["columns"].values()
             if not is_described(column.get("description"))
         ]
+    return problems
+
+
+def macro_arguments(macro_sql: str) -> list[str]:
+    """Argument names in a macro's or generic test's signature: `{% macro name(a, b=1) %}`."""
+    match = re.search(r"{%-?\s*(?:macro|test)\s+\w+\s*\(", macro_sql)
+    if not match:
+        return []
+    depth, start, names, quote = 0, match.end(), [], None
+    for position in range(start, len(macro_sql)):
+        character = macro_sql[position]
+        if quote:
+            quote = None if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in ")]}" and depth:
+            depth -= 1
+        elif character in ",)" and depth == 0:
+            names.append(macro_sql[start:position].split("=")[0].strip())
+            start = position + 1
+            if character == ")":
+                break
+    return [name for name in names if name]
+
+
+def undocumented_macro_arguments(manifest: dict) -> list[str]:
+    """Arguments of a macro's signature without a description. dbt-bouncer's
+    check_macro_arguments_description_populated checks only macros whose yml lists some
+    arguments: a macro with none listed passes it, so the runner checks every one."""
+    project = manifest["metadata"].get("project_name")
+    problems = []
+    for macro in sorted(manifest["macros"].values(), key=lambda macro: macro["unique_id"]):
+        if project is not None and macro["package_name"] != project:
+            continue
+        described = {
+            a["name"] for a in macro.get("arguments", []) if is_described(a.get("description"))
+        }
+        for argument in macro_arguments(macro["macro_sql"]):
+            if argument not in described:
+                problems.append(f"macro {macro['name']}: argument {argument} has no description")
     return problems
 
 
@@ -497,7 +541,9 @@ def gate_coverage(context: Context) -> GateResult:
         column_tests.line("column test coverage (dbt-coverage, informational)", "columns"),
     ]
     gate.problems += [f"column {name} has no description" for name in documentation.missing]
-    gate.problems += undocumented_source_columns(load_manifest(context))
+    manifest = load_manifest(context)
+    gate.problems += undocumented_source_columns(manifest)
+    gate.problems += undocumented_macro_arguments(manifest)
     return gate
 
 

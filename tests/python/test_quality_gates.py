@@ -443,6 +443,44 @@ def test_generic_test_macros_pass_and_fail_when_they_should(broken_copy, tmp_pat
 # ------------------------------------------------ the runner's own functions
 
 
+def test_macro_arguments_are_read_from_the_signature():
+    assert quality_gates.macro_arguments(
+        "{%- macro f(a, b=[1, 2], c='x, y', d={'k': (1, 2)}) -%} select 1 {%- endmacro %}"
+    ) == ["a", "b", "c", "d"]
+    assert quality_gates.macro_arguments("{% test t(model, column_name) %}") == [
+        "model",
+        "column_name",
+    ]
+    assert quality_gates.macro_arguments("{% macro nothing() %}{% endmacro %}") == []
+
+
+def test_a_macro_with_no_argument_listed_is_reported():
+    """The case dbt-bouncer's argument check lets through: no `arguments:` at all."""
+    manifest = {
+        "metadata": {"project_name": "p"},
+        "macros": {
+            "macro.p.f": {
+                "unique_id": "macro.p.f",
+                "package_name": "p",
+                "name": "f",
+                "macro_sql": "{% macro f(a, b) %}{% endmacro %}",
+                "arguments": [],
+            },
+            "macro.p.g": {
+                "unique_id": "macro.p.g",
+                "package_name": "p",
+                "name": "g",
+                "macro_sql": "{% macro g(a) %}{% endmacro %}",
+                "arguments": [{"name": "a", "description": "The input."}],
+            },
+        },
+    }
+    assert quality_gates.undocumented_macro_arguments(manifest) == [
+        "macro f: argument a has no description",
+        "macro f: argument b has no description",
+    ]
+
+
 def node_test(name: str, column: str | None = None, where: str | None = None, **kwargs) -> dict:
     return {
         "name": f"{name}_{column}",
