@@ -573,3 +573,26 @@ def test_sqlfluff_json_becomes_file_line_rule(tmp_path):
     assert quality_gates.parse_sqlfluff(noise + output + "\n", tmp_path) == [
         "models/a.sql:3:5: CP01 Keywords must be lower case."
     ]
+
+
+def test_pre_commit_hooks_are_local_and_run_every_gate():
+    """.pre-commit-config.yaml: local hooks on the project's venv (nothing to download),
+    whose commands exist, and which between them run every gate `make test` runs."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert {repo["repo"] for repo in config["repos"]} == {"local"}
+    assert {hook["language"] for hook in hooks} == {"system"}
+    covered = set()
+    for hook in hooks:
+        command = hook["entry"].split()
+        assert (ROOT / command[0]).is_file(), hook["id"]
+        if command[1:3] == ["-m", "scripts.devtools.quality_gates"]:
+            options = command[3:]
+            named = set(options[1::2])
+            assert named <= set(quality_gates.GATES), hook["id"]
+            only = {v for k, v in zip(options[::2], options[1::2]) if k == "--only"}
+            skipped = {v for k, v in zip(options[::2], options[1::2]) if k == "--skip"}
+            covered |= only or set(quality_gates.GATES) - skipped
+        elif Path(command[0]).name == "ruff":
+            covered.add("ruff")
+    assert covered == set(quality_gates.GATES)
