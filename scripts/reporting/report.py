@@ -718,18 +718,27 @@ def crosstab_matrix(crosstab: pd.DataFrame, segment_order: list[str]) -> pd.Data
     return matrix.reindex(index=rows, columns=clusters).fillna(0).astype(int)
 
 
+def _count_heatmap(matrix: pd.DataFrame, **options) -> go.Heatmap:
+    """Customer counts per cell, each cell labelled with its count."""
+    values = matrix.to_numpy()
+    return go.Heatmap(
+        z=values,
+        x=list(matrix.columns),
+        y=list(matrix.index),
+        text=values,
+        texttemplate="%{text:,}",
+        **options,
+    )
+
+
 def crosstab_figure(matrix: pd.DataFrame) -> go.Figure:
     if matrix.empty:
         return no_data_figure("the segment_cluster_crosstab table is empty")
     values = matrix.to_numpy()
     row_totals = values.sum(axis=1, keepdims=True)
     figure = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            text=values,
-            texttemplate="%{text:,}",
+        _count_heatmap(
+            matrix,
             customdata=np.divide(
                 values, row_totals, where=row_totals > 0, out=np.zeros(values.shape)
             ),
@@ -833,14 +842,9 @@ def last_migration_matrix(migration: pd.DataFrame, segment_order: list[str]) -> 
 def migration_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:
     if matrix.empty:
         return no_data_figure("no two snapshots to compare yet", height=160)
-    values = matrix.to_numpy()
     figure = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            text=values,
-            texttemplate="%{text:,}",
+        _count_heatmap(
+            matrix,
             colorscale="Blues",
             colorbar={"title": {"text": "customers"}},
             hovertemplate="%{y} → %{x}<br>%{z:,} customers<extra></extra>",
