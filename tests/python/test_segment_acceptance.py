@@ -4,9 +4,8 @@ at least 5% of customers, labels that agree across K-Means seeds (ARI >= 0.9) an
 refits on 50% samples (ARI >= 0.85) with the same names, and the KNN classifier's
 cross-validated accuracy (>= 0.95 on the demo, read from the built mart).
 
-The RFM features come from dbt builds, read through the marts; the reruns call the
-package's pure functions with the settings the models get (tests/python/test_kmeans.py:
-project_settings).
+The RFM features come from dbt builds; the reruns call the package's pure functions with
+the settings the models get (tests/python/test_kmeans.py: project_settings).
 """
 
 from __future__ import annotations
@@ -17,11 +16,9 @@ import pytest
 from dbt_project_runner import build
 from sklearn.metrics import adjusted_rand_score
 from test_kmeans import NAMES, project_settings
-from test_rfm import pandas_rfm
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.clustering.assignment import assign_clusters, assignment_quality
-from customer_segmentation.clustering.features import FEATURES, RETURN_RATE_FEATURE
 from customer_segmentation.clustering.selection import select_k
 from scripts.demo_data import generate_transactions
 
@@ -31,10 +28,14 @@ HALF_SAMPLE_SEEDS = (1, 2, 3)
 REAL_SHAPED_LINES = 390_000
 
 
+def rfm(warehouse) -> pd.DataFrame:
+    frame = warehouse.frame("select * from int_customer_rfm order by customer_id")
+    return frame.reset_index(drop=True)
+
+
 @pytest.fixture(scope="module")
 def demo_customers(demo_warehouse) -> pd.DataFrame:
-    columns = ", ".join(["customer_id", *FEATURES, RETURN_RATE_FEATURE])
-    return demo_warehouse.frame(f"select {columns} from customers order by customer_id")
+    return rfm(demo_warehouse)
 
 
 @pytest.fixture(scope="module")
@@ -53,20 +54,8 @@ def real_shaped_customers(tmp_path_factory) -> pd.DataFrame:
             "parquet",
         ]
     )
-    # Only the clean lines are built: the features are test_rfm's RFM of purchase_lines
-    # (checked equal to the customers mart on the demo), without the project's clustering.
-    warehouse = build(
-        directory,
-        {"raw_transactions_path": str(path)},
-        select="+purchase_lines +segmentation_settings",
-    )
-    lines = warehouse.frame(
-        "select customer_id, invoice_no, invoiced_at, quantity, unit_price from purchase_lines"
-    )
-    as_of = pd.Timestamp(warehouse.value("select as_of_date from segmentation_settings"))
-    return pd.DataFrame(pandas_rfm(lines, as_of), columns=["customer_id", *FEATURES]).reset_index(
-        drop=True
-    )
+    warehouse = build(directory, {"raw_transactions_path": str(path)}, select="+int_customer_rfm")
+    return rfm(warehouse)
 
 
 def clustering(customers: pd.DataFrame, **overrides):
