@@ -15,11 +15,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 .PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard campaign-export
 
 # Builds into a new file, runs every test there, exports the marts to Parquet and only
-# then publishes (scripts/publish.py): readers of segmentation.duckdb never see half a
+# then publishes (scripts/devtools/publish.py): readers of segmentation.duckdb never see half a
 # build. Extra dbt arguments: make build DBT_ARGS="--vars '{as_of_date: 2011-12-01}'"
 build: $(STAMP)
-	$(BIN)/python -m scripts.publish -- $(DBT_ARGS)
-	$(BIN)/python -m scripts.summary
+	$(BIN)/python -m scripts.devtools.publish -- $(DBT_ARGS)
+	$(BIN)/python -m scripts.reporting.summary
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
@@ -33,10 +33,13 @@ browser:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      chromium chromium-driver >/dev/null; }
 
-$(STAMP): requirements.txt constraints.txt
+# The project itself goes in editable mode: dbt's Python models import customer_segmentation
+# as an installed package, and the scripts run from any directory with `python -m`.
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --quiet --no-deps -e .
 	touch $@
 
 # Re-resolve the environment from requirements.txt and pin every version.
@@ -54,20 +57,20 @@ lock:
 # are written with the campaign's effect on those customers.
 demo-data: $(STAMP)
 	@work=$$(mktemp -d) && \
-	$(BIN)/python -m scripts.generate_transactions --campaign none --out $$work/base.csv.gz && \
+	$(BIN)/python -m scripts.demo_data.generate_transactions --campaign none --out $$work/base.csv.gz && \
 	RAW_TRANSACTIONS_PATH=$$work/base.csv.gz SEGMENTATION_DUCKDB_PATH=$$work/base.duckdb \
 	  $(BIN)/dbt build --quiet --select +campaign_members +campaign_summary --exclude resource_type:test resource_type:unit_test \
 	  --target-path $$work/target --log-path $$work/logs && \
-	$(BIN)/python -m scripts.export_campaign autumn_reactivation_2011_09 \
+	$(BIN)/python -m scripts.reporting.export_campaign autumn_reactivation_2011_09 \
 	  --database $$work/base.duckdb --out data/demo/demo_campaign_treated.csv && \
-	$(BIN)/python -m scripts.generate_transactions && rm -rf $$work
+	$(BIN)/python -m scripts.demo_data.generate_transactions && rm -rf $$work
 
 # A campaign's treated customers for a CRM (the control group left out), from the
 # published marts: make campaign-export CAMPAIGN=autumn_reactivation_2011_09 OUT=treated.csv
 campaign-export: $(STAMP)
 	@test -n "$(CAMPAIGN)" && test -n "$(OUT)" || \
 	  { echo "usage: make campaign-export CAMPAIGN=<campaign_id of seeds/campaigns.csv> OUT=<file.csv|file.parquet>"; exit 2; }
-	$(BIN)/python -m scripts.export_campaign "$(CAMPAIGN)" --out "$(OUT)"
+	$(BIN)/python -m scripts.reporting.export_campaign "$(CAMPAIGN)" --out "$(OUT)"
 
 docs: $(STAMP)
 	$(BIN)/dbt docs generate
@@ -75,15 +78,15 @@ docs: $(STAMP)
 # Python and SQL lint: ruff check + ruff format --check, sqlfluff (.sqlfluff). The
 # gate runner keeps dbt's target, logs and DuckDB file out of the repository.
 lint: $(STAMP)
-	$(BIN)/python -m scripts.quality_gates --only ruff --only sqlfluff
+	$(BIN)/python -m scripts.devtools.quality_gates --only ruff --only sqlfluff
 
-# Every quality gate (scripts/quality_gates.py): lint, dbt docs generate, 100%
+# Every quality gate (scripts/devtools/quality_gates.py): lint, dbt docs generate, 100%
 # documentation and models tested, tested primary keys, dbt-bouncer conventions.
 # Docs are generated against $$SEGMENTATION_DUCKDB_PATH, else segmentation.duckdb,
 # else the demo built in a temporary directory. `make test` runs them too.
 .PHONY: gates
 gates: $(STAMP)
-	$(BIN)/python -m scripts.quality_gates
+	$(BIN)/python -m scripts.devtools.quality_gates
 
 # Deletes the published warehouse too (the links and every publication).
 clean:
@@ -95,13 +98,13 @@ DASHBOARD_PORT ?= 8501
 DASHBOARD_FLAGS = --server.address 127.0.0.1 --server.headless true \
   --browser.gatherUsageStats false --client.toolbarMode viewer
 dashboard: $(STAMP)
-	$(BIN)/streamlit run scripts/dashboard.py --server.port $(DASHBOARD_PORT) $(DASHBOARD_FLAGS)
+	$(BIN)/streamlit run scripts/reporting/dashboard.py --server.port $(DASHBOARD_PORT) $(DASHBOARD_FLAGS)
 
 # Writes reports/segmentation_report.html from the published warehouse.
 report: $(STAMP)
-	$(BIN)/python -m scripts.report
+	$(BIN)/python -m scripts.reporting.report
 
 # Generates data at several sizes, builds each, writes docs/benchmarks.md.
 # BENCH_ARGS="--sizes 100000 1000000 10000000 100000000" adds the 100M run.
 bench: $(STAMP)
-	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
+	$(BIN)/python -m scripts.benchmark.bench $(BENCH_ARGS)

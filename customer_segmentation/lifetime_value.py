@@ -249,7 +249,7 @@ def purchase_occasions(spend: pd.DataFrame, cutoff) -> pd.DataFrame:
     """Days with positive net spend booked before `cutoff`.
 
     `spend` has customer_id, purchase_date, booked_date and amount (purchases positive,
-    refunds negative, see int_customer_spend_by_day). Only what was booked strictly before
+    refunds negative: the model of spend per customer and day). Only what was booked strictly before
     the cut-off counts, so a refund booked later does not change an earlier period.
     Returns customer_id, purchase_date, net_amount.
     """
@@ -311,7 +311,7 @@ def holdout_purchases(occasions: pd.DataFrame, start, end) -> pd.Series:
     return inside.groupby("customer_id").size()
 
 
-def default_calibration_date(period_start, observation_end, share: float = 2 / 3):
+def default_calibration_date(period_start, observation_end, share: float):
     """The day `share` of the way from the first purchase day to the as-of date."""
     start, end = pd.Timestamp(period_start), pd.Timestamp(observation_end)
     return start + pd.Timedelta(days=int((end - start).days * share))

@@ -1,8 +1,7 @@
 """The clustering maths of the dbt Python models, as pure functions.
 
-dbt-duckdb puts the repository root on `sys.path` for Python models (`module_paths: ["."]`
-in `profiles.yml`; dbt runs from the repository root) and pytest does the same
-(`pythonpath` in `pyproject.toml`), so models and tests import the same code:
+The models and the tests import the same code, the package installed in editable mode
+(see customer_segmentation/__init__.py):
 
 - `features`: settings from the models' config, features, scaling, seeded samples;
 - `stability`: refits on subsamples, ARI and Hennig's cluster-wise Jaccard;

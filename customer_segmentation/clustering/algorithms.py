@@ -46,7 +46,7 @@ def gmm_labels(
 
 
 def ward_labels(
-    points: np.ndarray, k_values: list[int], seed: int = 0, n_init: int = 1
+    points: np.ndarray, k_values: list[int], seed: int, n_init: int
 ) -> dict[int, np.ndarray]:
     """Ward's agglomerative clustering (the algorithm of scikit-learn's
     AgglomerativeClustering(linkage="ward")), built once and cut at every k.

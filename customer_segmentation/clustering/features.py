@@ -17,36 +17,83 @@ CLUSTERING_INPUTS = (
 ALGORITHMS = ("kmeans", "gmm", "ward", "hdbscan")
 
 
-def settings_from_config(config: dict) -> dict:
-    """Types the models' `kmeans` config (dbt passes the vars there as text)."""
+# The dbt var behind each clustering setting; the models' yml passes each var into their
+# `kmeans` config under the setting's name.
+VAR_NAMES = {
+    "k_min": "kmeans_k_min",
+    "k_max": "kmeans_k_max",
+    "forced_k": "kmeans_k",
+    "min_cluster_share": "kmeans_min_cluster_share",
+    "use_return_rate": "kmeans_use_return_rate",
+    "scaler": "kmeans_scaler",
+    "fit_sample_size": "kmeans_fit_sample_size",
+    "silhouette_sample_size": "kmeans_silhouette_sample_size",
+    "random_state": "kmeans_random_state",
+    "n_init": "kmeans_n_init",
+    "threads": "kmeans_threads",
+    "stability_resamples": "kmeans_stability_resamples",
+    "stability_fraction": "kmeans_stability_fraction",
+    "stability_n_init": "kmeans_stability_n_init",
+    "min_stability_ari": "kmeans_min_stability_ari",
+    "min_cluster_jaccard": "kmeans_min_cluster_jaccard",
+    "algorithm": "clustering_algorithm",
+    "comparison_sample_size": "clustering_comparison_sample_size",
+    "comparison_resamples": "clustering_comparison_resamples",
+    "knn_neighbors": "knn_neighbors",
+    "knn_cv_folds": "knn_cv_folds",
+}
 
-    def get(name, default=None):
-        value = config.get(name, default)
-        return default if value in (None, "", "None", "none", "null") else value
+
+def _is_unset(value) -> bool:
+    return value is None or (isinstance(value, str) and value in ("", "None", "none", "null"))
+
+
+def var_defaults(project_vars: dict | None = None) -> dict:
+    """Each setting's var from dbt_project.yml (or from `project_vars`, a vars mapping)."""
+    from customer_segmentation.project import project_vars as read_vars
+
+    values = read_vars() if project_vars is None else project_vars
+    return {name: values.get(var) for name, var in VAR_NAMES.items()}
+
+
+def settings_from_config(config: dict) -> dict:
+    """Types the models' `kmeans` config (dbt passes the vars there as text). A setting
+    the config leaves out (tests, command lines) takes its var's value in dbt_project.yml:
+    the vars are the only defaults."""
+    defaults: dict | None = None
+
+    def get(name):
+        nonlocal defaults
+        value = config.get(name)
+        if _is_unset(value):
+            if defaults is None:
+                defaults = var_defaults()
+            value = defaults[name]
+        return None if _is_unset(value) else value
 
     forced = get("forced_k")
     settings = {
-        "k_min": int(get("k_min", 2)),
-        "k_max": int(get("k_max", 6)),
+        "k_min": int(get("k_min")),
+        "k_max": int(get("k_max")),
         "forced_k": int(forced) if forced is not None else None,
-        "min_cluster_share": float(get("min_cluster_share", 0.05)),
-        "use_return_rate": str(get("use_return_rate", False)).lower() == "true",
-        "scaler": str(get("scaler", "rank")),
-        "fit_sample_size": int(get("fit_sample_size", 10_000)),
-        "silhouette_sample_size": int(get("silhouette_sample_size", 5_000)),
-        "random_state": int(get("random_state", 42)),
-        "n_init": int(get("n_init", 10)),
-        "threads": int(get("threads", 1)),
-        "stability_resamples": int(get("stability_resamples", 20)),
-        "stability_fraction": float(get("stability_fraction", 0.7)),
-        "stability_n_init": int(get("stability_n_init", 3)),
-        "min_stability_ari": float(get("min_stability_ari", 0.85)),
-        "min_cluster_jaccard": float(get("min_cluster_jaccard", 0.85)),
-        "algorithm": str(get("algorithm", "kmeans")).lower(),
-        "comparison_sample_size": int(get("comparison_sample_size", 2_000)),
-        "comparison_resamples": int(get("comparison_resamples", 10)),
-        "knn_neighbors": int(get("knn_neighbors", 15)),
-        "knn_cv_folds": int(get("knn_cv_folds", 5)),
+        "min_cluster_share": float(get("min_cluster_share")),
+        "use_return_rate": str(get("use_return_rate")).lower() == "true",
+        "scaler": str(get("scaler")),
+        "fit_sample_size": int(get("fit_sample_size")),
+        "silhouette_sample_size": int(get("silhouette_sample_size")),
+        "random_state": int(get("random_state")),
+        "n_init": int(get("n_init")),
+        "threads": int(get("threads")),
+        "stability_resamples": int(get("stability_resamples")),
+        "stability_fraction": float(get("stability_fraction")),
+        "stability_n_init": int(get("stability_n_init")),
+        "min_stability_ari": float(get("min_stability_ari")),
+        "min_cluster_jaccard": float(get("min_cluster_jaccard")),
+        "algorithm": str(get("algorithm")).lower(),
+        "comparison_sample_size": int(get("comparison_sample_size")),
+        "comparison_resamples": int(get("comparison_resamples")),
+        "knn_neighbors": int(get("knn_neighbors")),
+        "knn_cv_folds": int(get("knn_cv_folds")),
     }
     if settings["algorithm"] not in ALGORITHMS:
         raise ValueError(

@@ -1,12 +1,13 @@
 """Clusters in the past: each snapshot's customers labelled by today's model.
 
-Today's model is what int_customer_clusters fitted: the scaler fitted on today's fit sample
-and the labels the algorithm gave it. A customer of any snapshot is labelled like a customer
-outside today's fit sample: the k-nearest-neighbours classifier trained on today's labelled
-customers, on that snapshot's features in today's scaled space. So a move between clusters
-means the customer's recency, frequency or spend changed, not the model; and on the as-of
-snapshot, whose features are today's, every customer gets today's cluster (a labelled
-customer is its own nearest neighbour at distance 0).
+Today's model is what today's clustering fitted (the clusters of the customers mart): the
+scaler fitted on today's fit sample and the labels the algorithm gave it. A customer of any
+snapshot is labelled like a customer outside today's fit sample: the k-nearest-neighbours
+classifier trained on today's labelled customers, on that snapshot's features in today's
+scaled space. So a move between clusters means the customer's recency, frequency or spend
+changed, not the model; and on the as-of snapshot, whose features are today's, every
+customer gets today's cluster (a labelled customer is its own nearest neighbour at distance
+0).
 """
 
 from __future__ import annotations
@@ -38,16 +39,20 @@ def assign_history(
 ) -> pd.DataFrame:
     """Cluster id and name for every (snapshot_date, customer_id) row of `history`.
 
-    `customers` are today's customers (int_customer_rfm) and `clusters` today's assignment
-    (int_customer_clusters); `history` carries the same feature columns per snapshot."""
+    `customers` are today's customers with their RFM features and `clusters` today's cluster
+    assignment (the model that labels the customers mart); `history` carries the same
+    feature columns per snapshot."""
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HISTORY_COLUMNS.items()})
     if history.empty or customers.empty:
         return empty
-    # The fit sample is drawn by row position: the order int_customer_clusters used.
+    # The fit sample is drawn by row position: the order today's clustering used.
     customers = customers.sort_values("customer_id", kind="stable").reset_index(drop=True)
     labels = customers[["customer_id"]].merge(clusters, on="customer_id", how="left")
     if labels["cluster_id"].isna().any():
-        raise ModelMismatchError("int_customer_clusters does not label every customer of today")
+        raise ModelMismatchError(
+            "today's cluster assignment does not label every customer of today: rebuild the "
+            "clusters first (dbt build --select +customers)"
+        )
     names = dict(zip(labels["cluster_id"].astype(int), labels["cluster_name"]))
     result = history[["snapshot_date", "customer_id"]].copy()
     if labels["cluster_id"].nunique() == 1:
@@ -59,7 +64,8 @@ def assign_history(
         in_fit[fit_rows] = True
         if not np.array_equal(in_fit, labels["is_in_fit_sample"].to_numpy(dtype=bool)):
             raise ModelMismatchError(
-                "today's fit sample differs from int_customer_clusters': rebuild it first"
+                "today's fit sample differs from the one today's clusters were fitted on: rebuild "
+                "the clusters first (dbt build --select +customers)"
             )
         # The customers the algorithm labelled, in row order, as the classifier was trained.
         train = np.flatnonzero(labels["assigned_by"].to_numpy() == settings["algorithm"])

@@ -40,7 +40,7 @@ def published_demo(demo_warehouse, tmp_path_factory):
     directory with the Parquet export), without building it again: readers' tests open it."""
     import shutil
 
-    from scripts import publish
+    from scripts.devtools import publish
 
     # The file keeps the built file's name: DuckDB qualifies the views' references (the
     # line marts are views) with the database name, which is the file's stem.

@@ -20,6 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 FIXTURES = ROOT / "tests" / "python" / "fixtures"
 
+# Tests look at the warehouse through the marts, as every reader does. Every raw line is in
+# exactly one of the three line marts (nothing is dropped silently), so together they give
+# each line's reason: the clean and returned lines' codes are the seed's (cleaning_rules).
+LINE_MARTS = "+purchase_lines +return_lines +quarantined_lines"
+LINES = """(
+    select transaction_line_id, 'valid_purchase' as reason_code, 'clean' as line_status,
+        stock_code, description, invoice_date
+    from purchase_lines
+    union all
+    select transaction_line_id, 'return', 'returned', stock_code, description, invoice_date
+    from return_lines
+    union all
+    select transaction_line_id, reason_code, 'quarantined', stock_code, description,
+        cast(invoiced_at as date)
+    from quarantined_lines
+) as lines"""
+
 
 @dataclass
 class Warehouse:

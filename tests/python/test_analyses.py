@@ -155,18 +155,29 @@ def test_analyses_are_documented(results):
         assert [column["name"] for column in described] == columns, name
 
 
-def test_best_customers(demo_warehouse, results, customers):
-    _, rows = results["best_customers"]
-    segments = set(project_var(demo_warehouse, "analysis_best_segments"))
-    clusters = set(project_var(demo_warehouse, "analysis_best_clusters"))
+def segment_and_cluster_list(warehouse, results, customers, kind: str):
+    """The rows of the list chosen by the vars analysis_<kind>_segments and _clusters
+    (kind "best": best_customers, "growth": growth_potential_customers), after checking
+    its length and its is_<kind>_rfm_segment / is_<kind>_cluster flags; and the customers
+    eligible for it."""
+    name = {"best": "best_customers", "growth": "growth_potential_customers"}[kind]
+    _, rows = results[name]
+    segments = set(project_var(warehouse, f"analysis_{kind}_segments"))
+    clusters = set(project_var(warehouse, f"analysis_{kind}_clusters"))
     eligible = [c for c in customers.values() if in_groups(c, segments, clusters)]
-    assert len(rows) == expected_count(demo_warehouse, len(eligible))
+    assert len(rows) == expected_count(warehouse, len(eligible))
     for row in rows:
         customer = customers[row["customer_id"]]
-        assert row["is_best_rfm_segment"] == (customer["rfm_segment"] in segments)
-        assert row["is_best_cluster"] == (customer["cluster_name"] in clusters)
-        assert row["is_best_rfm_segment"] or row["is_best_cluster"]
-        assert row["net_monetary"] == customer["net_monetary"]
+        assert row[f"is_{kind}_rfm_segment"] == (customer["rfm_segment"] in segments)
+        assert row[f"is_{kind}_cluster"] == (customer["cluster_name"] in clusters)
+        assert row[f"is_{kind}_rfm_segment"] or row[f"is_{kind}_cluster"]
+    return rows, eligible
+
+
+def test_best_customers(demo_warehouse, results, customers):
+    rows, eligible = segment_and_cluster_list(demo_warehouse, results, customers, "best")
+    for row in rows:
+        assert row["net_monetary"] == customers[row["customer_id"]]["net_monetary"]
     assert_top_by(rows, eligible, "net_monetary", "net_monetary")
 
 
@@ -184,16 +195,7 @@ def test_churn_risk_customers(demo_warehouse, results, customers):
 
 
 def test_growth_potential_customers(demo_warehouse, results, customers):
-    _, rows = results["growth_potential_customers"]
-    segments = set(project_var(demo_warehouse, "analysis_growth_segments"))
-    clusters = set(project_var(demo_warehouse, "analysis_growth_clusters"))
-    eligible = [c for c in customers.values() if in_groups(c, segments, clusters)]
-    assert len(rows) == expected_count(demo_warehouse, len(eligible))
-    for row in rows:
-        customer = customers[row["customer_id"]]
-        assert row["is_growth_rfm_segment"] == (customer["rfm_segment"] in segments)
-        assert row["is_growth_cluster"] == (customer["cluster_name"] in clusters)
-        assert row["is_growth_rfm_segment"] or row["is_growth_cluster"]
+    rows, eligible = segment_and_cluster_list(demo_warehouse, results, customers, "growth")
     # Most recent first: nobody left out bought more recently than the last one listed.
     recencies = [row["recency_days"] for row in rows]
     assert recencies == sorted(recencies)

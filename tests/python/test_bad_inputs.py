@@ -21,10 +21,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt_project_runner import ROOT, Warehouse, build, run_dbt
+from dbt_project_runner import LINES, ROOT, Warehouse, build, run_dbt
 
 from customer_segmentation import source_audit
-from scripts import generate_transactions
+from scripts.demo_data import generate_transactions
 
 DEMO = ROOT / "data" / "demo" / "online_retail_demo.csv.gz"
 UCI = list(generate_transactions.COLUMNS)
@@ -226,7 +226,7 @@ def test_every_line_of_a_messy_glob_gets_its_expected_reason(messy):
     got = [
         reason
         for (reason,) in warehouse.rows(
-            "select reason_code from int_transaction_lines_classified order by transaction_line_id"
+            f"select reason_code from {LINES} order by transaction_line_id"
         )
     ]
     assert got == expected
@@ -269,8 +269,7 @@ def test_one_stray_future_date_does_not_move_the_as_of_date(messy):
     warehouse, _ = messy
     # The day after the last line that is not stray; the 2031 line alone would move it 20 years.
     expected = warehouse.value(
-        "select max(invoice_date) + 1 from int_transaction_lines_classified "
-        "where reason_code != 'stray_future_date'"
+        f"select max(invoice_date) + 1 from {LINES} where reason_code != 'stray_future_date'"
     )
     assert warehouse.rows("select distinct as_of_date from customers") == [(expected,)]
     assert expected.year == 2011
@@ -427,11 +426,7 @@ def test_a_whitespace_aligned_export_without_invoice_or_stock_code_is_read(align
     )
     assert got["frequency"].tolist() == expected["frequency"].tolist()
     assert got["monetary"].astype(float).round(2).tolist() == expected["monetary"].round(2).tolist()
-    statuses = dict(
-        warehouse.rows(
-            "select line_status, count(*) from int_transaction_lines_classified group by 1"
-        )
-    )
+    statuses = dict(warehouse.rows(f"select line_status, count(*) from {LINES} group by 1"))
     assert statuses == {"clean": len(bought), "returned": 2}
 
 

@@ -1,6 +1,6 @@
 """Smoke test of the benchmark script at its smallest size (the real run is `make bench`).
 
-One run of `python -m scripts.bench` on 50,000 Parquet lines, dbt build and notebook
+One run of `python -m scripts.benchmark.bench` on 50,000 Parquet lines, dbt build and notebook
 baseline included, into a temporary directory; the page and results.json it writes are
 checked for rows, positive numbers and agreement between the two pipelines.
 """
@@ -32,7 +32,7 @@ CUSTOMER_TOLERANCE = 0.02
 def bench_run(tmp_path_factory):
     directory = tmp_path_factory.mktemp("bench")
     out = directory / "bench.md"
-    command = [sys.executable, "-m", "scripts.bench", "--sizes", str(LINES)]
+    command = [sys.executable, "-m", "scripts.benchmark.bench", "--sizes", str(LINES)]
     command += ["--formats", "parquet", "--out", str(out), "--data-dir", str(directory)]
     command += ["--clustering-customers", str(CLUSTERING_CUSTOMERS)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -47,7 +47,7 @@ def test_the_page_has_the_machine_versions_command_and_tables(bench_run):
         assert heading in page
     assert re.search(r"\d+ cores", page) and "Load average" in page
     assert "dbt-core" in page and "duckdb" in page and "scikit-learn" in page
-    assert f"scripts.bench --sizes {LINES} --formats parquet" in page
+    assert f"scripts.benchmark.bench --sizes {LINES} --formats parquet" in page
     # Which model dominates depends on the size and the machine; the page must name one.
     assert re.search(r"`\w+` dominates", page)
 
@@ -83,7 +83,7 @@ def test_the_baseline_ran_and_both_pipelines_agree_on_the_customers(bench_run):
 
 
 def test_the_clustering_models_ran_on_the_synthetic_customers(bench_run):
-    """scripts/bench_clustering.py runs the five clustering models' own code: every model
+    """scripts/benchmark/bench_clustering.py runs the five clustering models' own code: every model
     wrote rows, every phase was timed, and the page has the section."""
     page, _, _, clustering = bench_run
     (result,) = clustering
@@ -103,11 +103,11 @@ def test_the_generated_data_and_warehouse_are_deleted(bench_run):
 
 
 # ------------------------------------------------------------------- scaling analysis
-# Pure functions of scripts/bench.py, without running anything.
+# Pure functions of scripts/benchmark/bench.py, without running anything.
 
 
 def run_result(requested: int, lines: int, seconds: float, fmt: str = "parquet"):
-    from scripts.bench import RunResult
+    from scripts.benchmark.bench import RunResult
 
     return RunResult(
         lines_requested=requested,
@@ -122,7 +122,7 @@ def run_result(requested: int, lines: int, seconds: float, fmt: str = "parquet")
 
 @pytest.mark.parametrize(("power", "expected"), [(0, 0.0), (1, 1.0), (2, 2.0)])
 def test_growth_exponent_is_the_power_of_the_lines(power, expected):
-    from scripts.bench import growth_exponent
+    from scripts.benchmark.bench import growth_exponent
 
     points = [(n, 3.0 * (n / 1e6) ** power) for n in (1_000_000, 10_000_000, 100_000_000)]
     assert growth_exponent(points) == pytest.approx(expected)
@@ -131,7 +131,7 @@ def test_growth_exponent_is_the_power_of_the_lines(power, expected):
 def test_scaling_uses_the_requested_sizes_from_one_million_up():
     """The generator's 1M file holds slightly fewer lines; it still counts as 1M, and the
     100k run (fixed costs) is left out when two sizes from 1M up exist."""
-    from scripts.bench import scaling_points
+    from scripts.benchmark.bench import scaling_points
 
     results = [
         run_result(100_000, 100_174, 1.0),
@@ -143,7 +143,7 @@ def test_scaling_uses_the_requested_sizes_from_one_million_up():
 
 
 def test_numbers_that_round_to_zero_have_no_minus_sign():
-    from scripts.bench import fmt_number
+    from scripts.benchmark.bench import fmt_number
 
     formatted = [fmt_number(-0.001, 2), fmt_number(-1234.56), fmt_number(None)]
     assert formatted == ["0.00", "-1,234.6", "–"]

@@ -8,7 +8,17 @@ import shutil
 import duckdb
 import pytest
 from conftest import DIRTY_VARS
-from dbt_project_runner import FIXTURES, Warehouse, build, copy_project, run_dbt
+from dbt_project_runner import (
+    FIXTURES,
+    LINE_MARTS,
+    LINES,
+    Warehouse,
+    build,
+    copy_project,
+    run_dbt,
+)
+
+from customer_segmentation.project import project_vars
 
 OUTPUTS = ("purchase_lines", "quarantined_lines", "return_lines")
 
@@ -19,9 +29,7 @@ def expected_reasons() -> list[str]:
 
 
 def test_every_fixture_line_gets_the_reason_written_next_to_it(dirty_warehouse):
-    got = dirty_warehouse.rows(
-        "select reason_code from int_transaction_lines_classified order by transaction_line_id"
-    )
+    got = dirty_warehouse.rows(f"select reason_code from {LINES} order by transaction_line_id")
     assert [reason for (reason,) in got] == expected_reasons()
 
 
@@ -78,7 +86,7 @@ def test_a_duplicate_differing_only_in_trailing_spaces_is_quarantined(dirty_ware
     # Fixture lines 2 and 3: the copy's description ends in spaces.
     rows = dirty_warehouse.rows(
         "select transaction_line_id, reason_code, description "
-        "from int_transaction_lines_classified where transaction_line_id in (2, 3) order by 1"
+        f"from {LINES} where transaction_line_id in (2, 3) order by 1"
     )
     assert rows == [
         (2, "valid_purchase", "WHITE METAL LANTERN"),
@@ -101,12 +109,13 @@ def test_returns_are_matched_partially_matched_and_unmatched(dirty_warehouse):
 def test_outlier_threshold_is_recorded_on_every_line(dirty_warehouse, demo_warehouse):
     assert dirty_warehouse.rows(
         "select distinct outlier_quantity_threshold, outlier_line_amount_threshold "
-        "from int_transaction_lines_classified"
+        "from quarantined_lines"
     ) == [(10000.0, 10000.0)]
-    method, quantity_threshold = demo_warehouse.rows(
-        "select outlier_method, quantity_threshold from int_outlier_thresholds"
-    )[0]
-    assert method == "iqr" and quantity_threshold > 24
+    # The demo's threshold comes from the data (var outlier_method: iqr), above 24 units.
+    assert project_vars()["outlier_method"] == "iqr"
+    assert (
+        demo_warehouse.value("select min(outlier_quantity_threshold) from quarantined_lines") > 24
+    )
     recorded = demo_warehouse.value(
         "select count(distinct outlier_quantity_threshold) from quarantined_lines"
     )
@@ -140,13 +149,8 @@ def test_extending_the_non_product_seed_reclassifies_lines_without_sql(tmp_path)
     project = copy_project(tmp_path / "project")
     with open(project / "seeds" / "non_product_stock_codes.csv", "a") as handle:
         handle.write("22720,exact,Cake tins sold as a service bundle\n")
-    warehouse = build(
-        tmp_path / "build", DIRTY_VARS, select="+int_transaction_lines_classified", project=project
-    )
-    reasons = warehouse.rows(
-        "select distinct reason_code from int_transaction_lines_classified "
-        "where stock_code = '22720'"
-    )
+    warehouse = build(tmp_path / "build", DIRTY_VARS, select=LINE_MARTS, project=project)
+    reasons = warehouse.rows(f"select distinct reason_code from {LINES} where stock_code = '22720'")
     assert reasons == [("non_product",)]
 
 
@@ -154,11 +158,11 @@ def test_the_outlier_rule_is_a_var(tmp_path):
     warehouse = build(
         tmp_path,
         {**DIRTY_VARS, "outlier_quantity_cap": 50},
-        select="+int_transaction_lines_classified",
+        select=LINE_MARTS,
     )
     reasons = dict(
         warehouse.rows(
-            "select transaction_line_id, reason_code from int_transaction_lines_classified "
+            f"select transaction_line_id, reason_code from {LINES} "
             "where transaction_line_id in (24, 26)"
         )
     )

@@ -1,4 +1,4 @@
-"""The Streamlit dashboard (scripts/dashboard.py, scripts/dashboard_data.py).
+"""The Streamlit dashboard (scripts/reporting/dashboard.py, scripts/reporting/dashboard_data.py).
 
 The filters and the download are pure functions tested on small frames; the real app
 is started on a free loopback port over the published demo and driven in headless
@@ -26,8 +26,8 @@ import pytest
 from browser import chromium, non_local, requested_urls, severe_console_messages
 from dbt_project_runner import ROOT
 
-from scripts import dashboard_data as data
-from scripts import publish
+from scripts.devtools import publish
+from scripts.reporting import dashboard_data as data
 
 CUSTOMERS = pd.DataFrame(
     {
@@ -113,7 +113,7 @@ def app(published_demo, tmp_path_factory):
     publication = published_demo.resolve().parent
     before = fingerprint(publication)
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "scripts/dashboard.py"]
+    command = [sys.executable, "-m", "streamlit", "run", "scripts/reporting/dashboard.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
     command += ["--client.toolbarMode", "viewer", "--server.fileWatcherType", "none"]

@@ -12,9 +12,9 @@ import subprocess
 import duckdb
 import pytest
 from conftest import DIRTY_VARS
-from dbt_project_runner import FIXTURES, ROOT, Warehouse, build
+from dbt_project_runner import FIXTURES, LINE_MARTS, LINES, ROOT, Warehouse, build
 
-from scripts import generate_transactions as gen
+from scripts.demo_data import generate_transactions as gen
 
 MARTS = [
     "customers",
@@ -147,10 +147,11 @@ def test_an_export_without_descriptions_builds(tmp_path, dirty_warehouse):
     shop_file = tmp_path / "shop_orders.csv"
     to_shop_format(str(FIXTURES / "dirty_transactions.csv"), shop_file, description=False)
     vars = {**DIRTY_VARS, **shop_vars(shop_file, description=False)}
-    warehouse = build(tmp_path / "build", vars, select="+int_customer_rfm_segments")
+    warehouse = build(tmp_path / "build", vars, select=LINE_MARTS)
+    # The same clean purchases per customer: what recency, frequency and monetary come from.
     query = (
-        "select customer_id, recency_days, frequency, monetary from int_customer_rfm "
-        "order by customer_id"
+        "select customer_id, max(invoice_date), count(distinct invoice_no), sum(line_amount) "
+        "from purchase_lines group by customer_id order by customer_id"
     )
     assert warehouse.rows(query) == dirty_warehouse.rows(query)
 
@@ -165,9 +166,9 @@ def test_a_parquet_source_gives_the_same_classification(tmp_path, dirty_warehous
     warehouse = build(
         tmp_path / "build",
         {**DIRTY_VARS, "raw_transactions_path": str(parquet)},
-        select="+int_transaction_lines_classified",
+        select=LINE_MARTS,
     )
-    query = "select transaction_line_id, reason_code from int_transaction_lines_classified"
+    query = f"select transaction_line_id, reason_code from {LINES}"
     assert sorted(warehouse.rows(query)) == sorted(dirty_warehouse.rows(query))
 
 
@@ -218,7 +219,7 @@ def test_the_as_of_date_defaults_to_the_day_after_the_last_line(demo_warehouse):
             dt.datetime.strptime(row["InvoiceDate"], "%m/%d/%Y %H:%M").date()
             for row in csv.DictReader(handle)
         )
-    as_of, configured = demo_warehouse.rows("select as_of_date, is_configured from int_as_of_date")[
-        0
-    ]
+    as_of, configured = demo_warehouse.rows(
+        "select as_of_date, as_of_date_is_configured from segmentation_settings"
+    )[0]
     assert (as_of, configured) == (last_line + dt.timedelta(days=1), False)

@@ -1,4 +1,5 @@
-"""Tests of scripts/generate_transactions.py: format contract, determinism, quirks, scale."""
+"""Tests of scripts/demo_data/generate_transactions.py: format contract, determinism,
+quirks, scale."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from scripts import generate_transactions as gen
+from scripts.demo_data import generate_transactions as gen
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "demo" / "online_retail_demo.csv.gz"
@@ -277,7 +278,7 @@ def test_first_instant_formats():
     assert gen.time_strings("iso")[16 * 60 + 20] == "16:20:00"
 
 
-def test_int_customer_ids_and_custom_window():
+def test_integer_customer_ids_and_custom_window():
     frame = table_frame(
         list(
             gen.generate_chunks(
@@ -331,7 +332,7 @@ def test_format_is_inferred_from_the_extension(tmp_path):
 PEAK_RSS = """
 import json, re, sys
 from pathlib import Path
-from scripts.generate_transactions import write
+from scripts.demo_data.generate_transactions import write
 
 def peak_mb():
     status = Path("/proc/self/status").read_text()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,23 +19,13 @@ from customer_segmentation.clustering import (
     stability,
 )
 from customer_segmentation.clustering.features import make_scaler, settings_from_config
+from customer_segmentation.project import project_vars
 
 
 def project_settings(**overrides) -> dict:
-    """The settings the dbt models get: the `kmeans` config of _int_clustering.yml with
-    every var taken from dbt_project.yml, then `overrides`."""
-    project_vars = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
-    models = yaml.safe_load(
-        (ROOT / "models/intermediate/clustering/_int_clustering.yml").read_text()
-    )
-    config = next(m for m in models["models"] if m["name"] == "int_kmeans_k_selection")
-    templates = config["config"]["kmeans"]
-    values = {
-        key: str(project_vars[re.search(r"var\('(\w+)'\)", template).group(1)])
-        for key, template in templates.items()
-    }
-    settings = settings_from_config({**values, **{k: str(v) for k, v in overrides.items()}})
-    settings["high_returner_threshold"] = float(project_vars["high_returner_threshold"])
+    """The settings the dbt models get (every var from dbt_project.yml), then `overrides`."""
+    settings = settings_from_config({k: str(v) for k, v in overrides.items()})
+    settings["high_returner_threshold"] = float(project_vars()["high_returner_threshold"])
     return settings
 
 

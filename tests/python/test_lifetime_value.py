@@ -205,7 +205,8 @@ def test_btyd_table_counts_days_with_positive_net_spend_as_booked_by_each_cut_of
 
 
 def test_default_calibration_date_is_two_thirds_of_the_period():
-    assert lv.default_calibration_date("2011-01-01", "2011-01-31") == pd.Timestamp("2011-01-21")
+    date = lv.default_calibration_date("2011-01-01", "2011-01-31", share=2 / 3)
+    assert date == pd.Timestamp("2011-01-21")
 
 
 def test_backtest_groups_add_up_and_the_top_group_holds_the_rest():

@@ -1,4 +1,4 @@
-"""Atomic publishing (scripts/publish.py): readers never fail and never see half a build.
+"""Atomic publishing (scripts/devtools/publish.py): readers never fail and never see half a build.
 
 One store is shared by the whole module, in order: a first publication (the small dirty
 fixture), then the demo published while one process reads in a loop and another holds
@@ -23,7 +23,7 @@ import pytest
 from conftest import DIRTY_VARS
 from dbt_project_runner import ROOT
 
-from scripts import publish
+from scripts.devtools import publish
 
 CONSISTENCY_SQL = (
     "select (select count(*) from customers),"
@@ -67,7 +67,7 @@ open(log, "a").write(json.dumps({"after": after}) + "\n")
 
 
 class Run:
-    """One `python -m scripts.publish` in a process group of its own."""
+    """One `python -m scripts.devtools.publish` in a process group of its own."""
 
     def __init__(
         self,
@@ -77,7 +77,7 @@ class Run:
         full_refresh: bool = False,
         **env: str,
     ):
-        command = [sys.executable, "-m", "scripts.publish", "--keep", "2", "--"]
+        command = [sys.executable, "-m", "scripts.devtools.publish", "--keep", "2", "--"]
         command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
         # Another dataset than the publication's: its incremental state does not apply.
         command += ["--full-refresh"] if full_refresh else []

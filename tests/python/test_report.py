@@ -1,4 +1,4 @@
-"""The marketing report (scripts/report.py).
+"""The marketing report (scripts/reporting/report.py).
 
 The pure functions are checked on small frames built here; the real command runs on
 the demo warehouse and its page is opened in a real headless Chromium, which must draw
@@ -22,7 +22,7 @@ import pytest
 from browser import chromium, non_local, requested_urls, severe_console_messages
 from dbt_project_runner import ROOT
 
-from scripts import report
+from scripts.reporting import report
 
 # The playbook's sections in page order; the method appendix's after them.
 MAIN = (
@@ -351,7 +351,7 @@ def demo_report(published_demo, tmp_path_factory) -> dict:
         customers = reader.sql("select count(*) from customers").fetchone()[0]
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "scripts.report"]
+            [sys.executable, "-m", "scripts.reporting.report"]
             + ["--database", str(published_demo), "--out", str(out)],
             cwd=ROOT,
             capture_output=True,
@@ -599,9 +599,9 @@ def empty_warehouse(demo_warehouse, tmp_path) -> Path:
     with duckdb.connect(str(path)) as connection:
         connection.execute(f"attach '{demo_warehouse.path}' as demo (read_only)")
         for query in report.QUERIES.values():
-            if query.table not in ("segmentation_settings", *report.OPTIONAL_TABLES):
+            if query.mart != "segmentation_settings" and not query.optional:
                 connection.execute(
-                    f"create table {query.table} as select * from demo.{query.table} limit 0"
+                    f"create table {query.mart} as select * from demo.{query.mart} limit 0"
                 )
     return path
 
@@ -688,3 +688,33 @@ def test_demo_report_shows_every_backtest_group_of_the_mart(demo_report, publish
     assert [
         cell.split(">")[1] for cell in table.split('data-field="frequency_group_label"')[1:]
     ] == [f"{label}</td" for label in labels]
+
+
+def test_page_template_escapes_text_keeps_html_parts_and_inlines_css_and_script():
+    section = report.Section(
+        "s1", "Churn <risk> & more", "Read <this>", None, note="n", body="<p id='b'>x</p>"
+    )
+    page = report.render_page(
+        [section],
+        [],
+        report._card("Label", "<1>", "detail"),
+        "Snapshot 'today'",
+        {"Input <a>": "value & b"},
+        ["segment_history"],
+        "/*plotly*/",
+        " - t",
+    )
+    assert "<h2>Churn &lt;risk&gt; &amp; more</h2>" in page
+    assert "<p id='b'>x</p>" in page and '<div class="value">&lt;1&gt;</div>' in page
+    assert "<dt>Input &lt;a&gt;</dt><dd>value &amp; b</dd>" in page
+    assert "Tables missing from the warehouse: segment_history." in page
+    css = (ROOT / "scripts/reporting/templates/report.css").read_text()
+    assert css.strip() in page and "Plotly.Plots.resize" in page and "/*plotly*/" in page
+    assert page.count('<section class="table" id="s1">') == 1
+
+
+def test_signed_share_formats_one_way_for_every_table():
+    assert report._signed_share(0.0321) == "+3.2%"
+    assert report._signed_share(-0.5, 0, "–") == "-50%"
+    assert report._signed_share(float("nan"), 0, "–") == "–"
+    assert report._signed_share(None) == ""

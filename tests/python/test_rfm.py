@@ -51,7 +51,7 @@ def test_demo_rfm_matches_pandas_on_the_clean_lines(demo_warehouse):
     lines = demo_warehouse.frame(
         "select customer_id, invoice_no, invoiced_at, quantity, unit_price from purchase_lines"
     )
-    as_of = pd.Timestamp(demo_warehouse.value("select as_of_date from int_as_of_date"))
+    as_of = pd.Timestamp(demo_warehouse.value("select as_of_date from segmentation_settings"))
     assert as_tuples(demo_warehouse.rows(RFM_QUERY)) == pandas_rfm(lines, as_of)
 
 

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from customer_segmentation.clustering.assignment import assign_clusters, assignment_quality
 from customer_segmentation.clustering.selection import select_k
-from scripts import generate_transactions
+from scripts.demo_data import generate_transactions
 
 SEEDS = (1, 2, 3)
 HALF_SAMPLE_SEEDS = (1, 2, 3)

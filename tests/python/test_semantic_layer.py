@@ -56,28 +56,37 @@ def run_mf(project: Path, warehouse, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def mf_query(project: Path, warehouse, out: Path, metrics: str, group_by: str) -> list[dict]:
+    """The rows of `mf query` (written as CSV to `out`); fails with mf's output if it fails."""
+    result = run_mf(
+        project, warehouse, "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out)
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    with out.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+@pytest.fixture
+def mf(mf_project, demo_warehouse, tmp_path):
+    """`mf(metrics, group_by)`: the rows of an mf query on the demo warehouse."""
+
+    def query(metrics: str, group_by: str) -> list[dict]:
+        return mf_query(mf_project, demo_warehouse, tmp_path / "result.csv", metrics, group_by)
+
+    return query
+
+
 def test_mf_validate_configs(mf_project, demo_warehouse):
     result = run_mf(mf_project, demo_warehouse, "validate-configs")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     assert "ERRORS: 0" in result.stdout
 
 
-def test_metrics_by_rfm_segment_match_the_marts(mf_project, demo_warehouse, tmp_path):
-    out = tmp_path / "revenue_by_segment.csv"
-    result = run_mf(
-        mf_project,
-        demo_warehouse,
-        "query",
-        "--metrics",
+def test_metrics_by_rfm_segment_match_the_marts(mf, demo_warehouse):
+    rows = mf(
         "revenue,customers,average_order_value,repeat_purchase_rate,return_rate",
-        "--group-by",
         "customer__rfm_segment",
-        "--csv",
-        str(out),
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    with out.open(newline="") as file:
-        rows = list(csv.DictReader(file))
 
     by_segment = {row["customer__rfm_segment"]: Decimal(row["revenue"]) for row in rows}
     expected = dict(
@@ -121,22 +130,11 @@ def test_metrics_by_rfm_segment_match_the_marts(mf_project, demo_warehouse, tmp_
         assert float(row["return_rate"]) == pytest.approx(mart["return_rate"], abs=1e-4)
 
 
-def test_segment_sizes_by_snapshot_match_the_history(mf_project, demo_warehouse, tmp_path):
-    out = tmp_path / "segments_by_snapshot.csv"
-    result = run_mf(
-        mf_project,
-        demo_warehouse,
-        "query",
-        "--metrics",
+def test_segment_sizes_by_snapshot_match_the_history(mf, demo_warehouse):
+    rows = mf(
         "segment_customers,segment_value",
-        "--group-by",
         "metric_time__day,customer_snapshot__snapshot_rfm_segment",
-        "--csv",
-        str(out),
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    with out.open(newline="") as file:
-        rows = list(csv.DictReader(file))
     got = {
         (row["metric_time__day"][:10], row["customer_snapshot__snapshot_rfm_segment"]): (
             int(row["segment_customers"]),
@@ -157,22 +155,12 @@ def test_segment_sizes_by_snapshot_match_the_history(mf_project, demo_warehouse,
         assert abs(got[key][1] - value) < CENT, key
 
 
-def test_predicted_clv_by_segment_matches_the_customers_mart(mf_project, demo_warehouse, tmp_path):
-    out = tmp_path / "clv_by_segment.csv"
-    result = run_mf(
-        mf_project,
-        demo_warehouse,
-        "query",
-        "--metrics",
+def test_predicted_clv_by_segment_matches_the_customers_mart(mf, demo_warehouse):
+    found = mf(
         "predicted_clv,average_predicted_clv,expected_purchases",
-        "--group-by",
         "customer__rfm_segment",
-        "--csv",
-        str(out),
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    with out.open(newline="") as file:
-        rows = {row["customer__rfm_segment"]: row for row in csv.DictReader(file)}
+    rows = {row["customer__rfm_segment"]: row for row in found}
     expected = {
         segment: values
         for segment, *values in demo_warehouse.rows(

@@ -1,6 +1,6 @@
 """Prints what a build produced: lines read and where they went, customers, segments, clusters.
 
-Run after a build (`make build` does): `python -m scripts.summary [--database PATH]`.
+Run after a build (`make build` does): `python -m scripts.reporting.summary [--database PATH]`.
 The published warehouse is opened read-only and closed before printing; only marts are read.
 """
 
@@ -10,35 +10,42 @@ import argparse
 import sys
 
 import duckdb
+import pandas as pd
 
-from scripts import publish
+from scripts import marts
+from scripts.devtools import publish
 
-QUERIES = {
-    "as_of": "select as_of_date, last_transaction_date, currency from segmentation_settings",
-    "statuses": """
-        select line_status, sum(lines) as lines, sum(amount) as amount
-        from cleaning_summary group by line_status order by min(precedence)
-    """,
-    "reasons": """
-        select line_status, reason_code, lines, customers, amount
-        from cleaning_summary where lines > 0 order by precedence
-    """,
-    "segments": """
-        select segment_name, customers, customer_share, revenue_share
-        from segment_summary where segment_type = 'rfm_segment' order by revenue desc
-    """,
-    "clusters": """
-        select cluster_id, cluster_name, customers, customer_share, revenue_share,
-               median_recency_days, median_frequency, median_monetary
-        from cluster_profiles order by cluster_id
-    """,
-    "k": "select k, silhouette, selection_rule, note from cluster_k_selection where is_chosen",
-}
+
+def rows(frame: pd.DataFrame) -> list[tuple]:
+    """Plain tuples, None for a missing value; the marts' DATE columns as dates again."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].dt.date
+    return list(frame.astype(object).where(frame.notna(), None).itertuples(index=False))
 
 
 def fetch(database: str) -> dict[str, list[tuple]]:
     with duckdb.connect(database, read_only=True) as connection:
-        return {name: connection.sql(sql).fetchall() for name, sql in QUERIES.items()}
+        frames, _ = marts.read_all(connection, marts.SUMMARY)
+    cleaning = frames["cleaning"]
+    # Statuses in the order of their first rule, lines and amount summed over the rules.
+    statuses = (
+        cleaning.groupby("line_status", sort=False)
+        .agg(lines=("lines", "sum"), amount=("amount", "sum"), precedence=("precedence", "min"))
+        .sort_values("precedence")
+        .reset_index()[["line_status", "lines", "amount"]]
+    )
+    reasons = cleaning.loc[cleaning["lines"] > 0, ["line_status", "reason_code", "lines"]]
+    reasons = reasons.join(cleaning[["customers", "amount"]])
+    return {
+        "as_of": rows(frames["settings"]),
+        "statuses": rows(statuses),
+        "reasons": rows(reasons),
+        "segments": rows(frames["segments"]),
+        "clusters": rows(frames["clusters"]),
+        "k": rows(frames["k"]),
+    }
 
 
 FORMATS = {

@@ -1,6 +1,6 @@
 """Takes the README's screenshots of the report and the dashboard in headless Chromium.
 
-    python -m scripts.screenshots [--report PATH] [--out-dir docs]
+    python -m scripts.reporting.screenshots [--report PATH] [--out-dir docs]
 
 Run after `make build` and `make report`: it opens the report file, starts the dashboard
 on a free loopback port over the published warehouse, and writes
@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
 from browser import chromium  # noqa: E402
@@ -37,7 +37,7 @@ def dashboard(driver, path: Path, query: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", "scripts/dashboard.py"]
+    command = [sys.executable, "-m", "streamlit", "run", "scripts/reporting/dashboard.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
     command += ["--client.toolbarMode", "viewer", "--server.fileWatcherType", "none"]

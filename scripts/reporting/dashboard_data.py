@@ -1,4 +1,5 @@
-"""What the dashboard (scripts/dashboard.py) shows, as pure functions Streamlit only draws.
+"""What the dashboard (scripts/reporting/dashboard.py) shows, as pure functions Streamlit
+only draws.
 
 The dashboard reads the Parquet export of the published warehouse, never the DuckDB
 file: it holds no DuckDB lock, cannot write, and keeps working while a build runs (a
@@ -17,17 +18,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from scripts import publish
+from scripts import marts
+from scripts.devtools import publish
 
-# The marts the dashboard needs, and the optional ones it shows when a build makes them.
-REQUIRED = (
-    "customers",
-    "campaign_audience",
-    "segment_summary",
-    "cluster_profiles",
-    "segmentation_settings",
-)
-OPTIONAL = ("campaign_results",)
+# The marts the dashboard needs, and the optional ones it shows when a build makes them
+# (declared with every other reader's in scripts/marts.py).
+REQUIRED = tuple(name for name, s in marts.DASHBOARD.items() if not s.optional)
+OPTIONAL = tuple(name for name, s in marts.DASHBOARD.items() if s.optional)
 
 LIST_COLUMNS = (
     "customer_id",
@@ -98,7 +95,8 @@ def load(directory: Path, build_id: str) -> Marts:
         for mart in REQUIRED + OPTIONAL:
             path = directory / f"{mart}.parquet"
             if path.is_file():
-                frames[mart] = connection.sql(f"select * from read_parquet('{path}')").df()
+                source = f"read_parquet('{path}')"
+                frames[mart] = marts.read(connection, marts.DASHBOARD[mart], source)
     for frame in frames.values():
         for column in frame.columns:
             # Money is DECIMAL in the marts: plain floats for display and CSV.

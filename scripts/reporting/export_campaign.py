@@ -2,8 +2,8 @@
 
 For marketers activating a campaign defined in `seeds/campaigns.csv`, after a build:
 
-    python -m scripts.export_campaign autumn_reactivation_2011_09 --out treated.csv
-    python -m scripts.export_campaign win_back_2011_06 --out treated.parquet
+    python -m scripts.reporting.export_campaign autumn_reactivation_2011_09 --out treated.csv
+    python -m scripts.reporting.export_campaign win_back_2011_06 --out treated.parquet
 
 The control group is left out (it must not be contacted, or the campaign cannot be measured).
 Reads the `campaign_members` mart of the published warehouse, read-only; CSV or Parquet by
@@ -18,9 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from scripts import publish
+from scripts import cli, marts
+from scripts.devtools import publish
 
-COLUMNS = ("customer_id", "rfm_segment", "cluster_name", "recommended_action")
+COLUMNS = marts.CAMPAIGN_EXPORT.columns
 FORMATS = {".csv": "(format csv, header true)", ".parquet": "(format parquet)"}
 
 
@@ -35,9 +36,7 @@ def export(database: Path, campaign_id: str, out: Path) -> int:
     if not database.exists():
         raise ExportError(f"{database} does not exist: run `make build` first")
     with duckdb.connect(str(database), read_only=True) as connection:
-        known = connection.execute(
-            "select campaign_id, is_audience_frozen from campaign_summary order by campaign_id"
-        ).fetchall()
+        known = connection.sql(marts.CAMPAIGNS.sql()).fetchall()
         frozen = dict(known)
         if campaign_id not in frozen:
             names = ", ".join(name for name, _ in known) or "none"
@@ -45,11 +44,7 @@ def export(database: Path, campaign_id: str, out: Path) -> int:
                 f"no campaign {campaign_id!r} in {database}; defined campaigns: {names} "
                 "(add it to seeds/campaigns.csv and seeds/campaign_targets.csv, then build)"
             )
-        treated = connection.execute(
-            f"select {', '.join(COLUMNS)} from campaign_members"
-            " where campaign_id = ? and arm = 'treated' order by customer_id",
-            [campaign_id],
-        ).to_arrow_table()
+        treated = connection.execute(marts.CAMPAIGN_EXPORT.sql(), [campaign_id]).to_arrow_table()
         out.parent.mkdir(parents=True, exist_ok=True)
         connection.register("treated", treated)
         target = str(out).replace("'", "''")
@@ -72,13 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     database = args.database or publish.published_path()
-    try:
+
+    def run() -> str:
         written = export(database, args.campaign_id, args.out)
-    except ExportError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {written:,} treated customers of {args.campaign_id} to {args.out}")
-    return 0
+        return f"wrote {written:,} treated customers of {args.campaign_id} to {args.out}"
+
+    return cli.finish(run, ExportError)
 
 
 if __name__ == "__main__":

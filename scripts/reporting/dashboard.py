@@ -3,7 +3,7 @@
     make dashboard          # http://127.0.0.1:8501 (DASHBOARD_PORT=... to change)
 
 Streamlit app over the Parquet export of the published warehouse (see
-scripts/dashboard_data.py): read-only by construction, it never opens the DuckDB file,
+scripts/reporting/dashboard_data.py): read-only by construction, it never opens the DuckDB file,
 so builds and the dashboard never wait for each other. Each page load checks which
 publication is current and reads it (cached per publication).
 """
@@ -13,16 +13,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# `streamlit run scripts/dashboard.py` puts scripts/ on the path, not the repository.
-ROOT = Path(__file__).resolve().parents[1]
+# `streamlit run scripts/reporting/dashboard.py` puts scripts/ on the path, not the repository.
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from scripts import dashboard_data as data  # noqa: E402
-from scripts import report  # noqa: E402
+from scripts.reporting import dashboard_data as data  # noqa: E402
+from scripts.reporting import report  # noqa: E402
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -4,13 +4,13 @@ For every size and format it generates the lines with the project's generator (t
 apart), runs the full ``dbt build`` on them in a directory of its own (its own DuckDB
 file, target and log paths), and measures the wall time, the peak memory of the whole
 process tree and each model's time (from dbt's run_results.json). The pandas +
-scikit-learn baseline (scripts/baseline_notebook.py) then runs on the same file in a
+scikit-learn baseline (scripts/benchmark/baseline_notebook.py) then runs on the same file in a
 subprocess with a cap on its resident memory and a timeout, so "out of memory" and
 "timed out" are recorded instead of taking the machine down. The results go to a Markdown page
 (docs/benchmarks.md by default) and to results.json in the data directory.
 
-    python -m scripts.bench                                      # 100k, 1M, 10M lines
-    python -m scripts.bench --sizes 100000000 --formats parquet --merge
+    python -m scripts.benchmark.bench                                      # 100k, 1M, 10M lines
+    python -m scripts.benchmark.bench --sizes 100000000 --formats parquet --merge
     make bench BENCH_ARGS="--sizes 100000 1000000 10000000 100000000"
 
 Every number in the page, prose included, is computed here from the measurements.
@@ -34,7 +34,9 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts import marts
+
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
 DBT = PYTHON.with_name("dbt")
 DEFAULT_SIZES = [100_000, 1_000_000, 10_000_000]
@@ -52,35 +54,6 @@ TARGET_100M_PEAK_GIB = 16
 SUPERLINEAR_EXPONENT = 1.15
 # Models shorter than this at the largest size are fixed costs, not scaling.
 SCALING_MIN_SECONDS = 2.0
-
-# Why each heavy model costs what it does: stated once here, quoted when it dominates.
-WHY = {
-    "stg_shop__transactions": (
-        "it reads and parses every raw line (text to decimals and timestamps) and writes the "
-        "widest table of the build; the line id must be the position in the file: a single "
-        "Parquet file numbers its rows itself, in parallel, while a CSV is read and numbered "
-        "by `row_number() over ()` in one thread (only the parsing after it runs on both cores)"
-    ),
-    "int_transaction_lines_flagged": (
-        "it looks for exact duplicates (one hash aggregate over every line, then the exact "
-        "window over the few lines that share their text values) and writes every line again "
-        "with one flag per cleaning rule"
-    ),
-    "int_transaction_lines_classified": (
-        "it gives every line its reason and status (a view: each reader pays for a scan)"
-    ),
-    "purchase_lines": "it writes the clean lines (about three quarters of all lines)",
-    "quarantined_lines": "it writes the quarantined lines with their raw text",
-    "int_return_lines_matched": (
-        "it joins each return to the customer's earlier purchases of the same product"
-    ),
-    "int_kmeans_k_selection": (
-        "it fits K-Means n_init times for every candidate k and scores each on a sample; its "
-        "cost is bounded by the fit and silhouette sample sizes, not by the lines"
-    ),
-    "int_customer_clusters": "it refits the chosen k and predicts every customer",
-}
-
 
 # ----------------------------------------------------------------------------- measuring
 
@@ -231,6 +204,9 @@ class RunResult:
     dbt_elapsed_seconds: float | None = None
     tests_seconds: float | None = None
     model_seconds: dict[str, float] = field(default_factory=dict)
+    # Why a model costs what it does: its `meta.cost` in the models' yml, else its
+    # description, from the build's manifest (scripts.marts.model_notes).
+    model_notes: dict[str, str] = field(default_factory=dict)
     warehouse_bytes: int | None = None
     baseline_status: str = "skipped"
     baseline_wall_seconds: float | None = None
@@ -279,7 +255,7 @@ def generate(path: Path, lines: int, seed: int, log_dir: Path) -> float | None:
     marker = path.with_name(path.name + ".done")
     if path.exists() and marker.exists():
         return None
-    command = [str(PYTHON), "-m", "scripts.generate_transactions"]
+    command = [str(PYTHON), "-m", "scripts.demo_data.generate_transactions"]
     command += ["--lines", str(lines), "--seed", str(seed), "--out", str(path)]
     measurement = measure(command, env=dict(os.environ), cwd=ROOT, log_dir=log_dir)
     if measurement.returncode != 0:
@@ -323,9 +299,8 @@ def warehouse_counts(path: Path) -> dict[str, int]:
 
     with duckdb.connect(str(path), read_only=True) as connection:
         return {
-            "lines": connection.sql("select count(*) from stg_shop__transactions").fetchone()[0],
-            "customers": connection.sql("select count(*) from customers").fetchone()[0],
-            "clean_lines": connection.sql("select count(*) from purchase_lines").fetchone()[0],
+            name: int(connection.sql(selection.sql()).fetchone()[0])
+            for name, selection in marts.BENCH_COUNTS.items()
         }
 
 
@@ -356,6 +331,10 @@ def run_build(result: RunResult, data_path: Path, run_dir: Path, build_dir: Path
         run_results = json.loads(results_path.read_text())
         result.dbt_elapsed_seconds = round(run_results.get("elapsed_time", 0.0), 2)
         result.model_seconds, result.tests_seconds = model_times(run_results)
+    manifest_path = build_dir / "target" / "manifest.json"
+    if manifest_path.exists():
+        notes = marts.model_notes(marts.load_manifest(manifest_path))
+        result.model_notes = {name: notes[name] for name in result.model_seconds if name in notes}
     if result.build_status == "ok":
         result.warehouse_bytes = sum(
             f.stat().st_size for f in build_dir.glob("warehouse.duckdb*") if f.is_file()
@@ -375,6 +354,23 @@ def baseline_env(threads: int) -> dict[str, str]:
     return {**os.environ, **{name: str(threads) for name in names}}
 
 
+def run_measured(
+    result: RunResult, prefix: str, module: str, data_path: Path, run_dir: Path, **limits
+) -> dict | None:
+    """One of the measured programs (scripts/benchmark/subprocess_cli.py) in a guarded
+    subprocess; sets result.<prefix>_status, _wall_seconds, _cpu_seconds and _peak_bytes
+    and returns the program's JSON report when it finished."""
+    out = run_dir / f"{prefix}.json"
+    command = [str(PYTHON), "-m", module, str(data_path), "--json-out", str(out)]
+    measurement = measure(command, cwd=ROOT, log_dir=run_dir / prefix, **limits)
+    status = baseline_status(measurement)
+    setattr(result, f"{prefix}_status", status)
+    setattr(result, f"{prefix}_wall_seconds", round(measurement.wall_seconds, 2))
+    setattr(result, f"{prefix}_cpu_seconds", round(measurement.cpu_seconds, 2))
+    setattr(result, f"{prefix}_peak_bytes", measurement.peak_rss_bytes)
+    return json.loads(out.read_text()) if status == "ok" else None
+
+
 def run_baseline(
     result: RunResult,
     data_path: Path,
@@ -384,41 +380,35 @@ def run_baseline(
     threads: int = 1,
 ) -> None:
     """The notebook baseline in a guarded subprocess."""
-    out = run_dir / "baseline.json"
-    command = [str(PYTHON), "-m", "scripts.baseline_notebook", str(data_path), "--json-out"]
-    measurement = measure(
-        command + [str(out)],
+    report = run_measured(
+        result,
+        "baseline",
+        "scripts.benchmark.baseline_notebook",
+        data_path,
+        run_dir,
         env=baseline_env(threads),
-        cwd=ROOT,
-        log_dir=run_dir / "baseline",
         timeout=timeout,
         memory_limit_bytes=memory_limit_bytes,
     )
-    result.baseline_status = baseline_status(measurement)
-    result.baseline_wall_seconds = round(measurement.wall_seconds, 2)
-    result.baseline_cpu_seconds = round(measurement.cpu_seconds, 2)
-    result.baseline_peak_bytes = measurement.peak_rss_bytes
-    if result.baseline_status == "ok":
-        report = json.loads(out.read_text())
+    if report:
         result.baseline_customers = report["customers"]
         result.baseline_steps = report["steps"]
 
 
 def run_limit(result: RunResult, data_path: Path, run_dir: Path, timeout: float) -> None:
-    """The one-query DuckDB limit (scripts/limit_query.py) with the project's clustering,
-    in a subprocess like the others."""
-    out = run_dir / "limit.json"
-    command = [str(PYTHON), "-m", "scripts.limit_query", str(data_path), "--json-out", str(out)]
+    """The one-query DuckDB limit (scripts/benchmark/limit_query.py) with the project's
+    clustering, in a subprocess like the others."""
     result.load_average_limit = round(os.getloadavg()[0], 2)
-    measurement = measure(
-        command, env=baseline_env(1), cwd=ROOT, log_dir=run_dir / "limit", timeout=timeout
+    report = run_measured(
+        result,
+        "limit",
+        "scripts.benchmark.limit_query",
+        data_path,
+        run_dir,
+        env=baseline_env(1),
+        timeout=timeout,
     )
-    result.limit_status = baseline_status(measurement)
-    result.limit_wall_seconds = round(measurement.wall_seconds, 2)
-    result.limit_cpu_seconds = round(measurement.cpu_seconds, 2)
-    result.limit_peak_bytes = measurement.peak_rss_bytes
-    if result.limit_status == "ok":
-        report = json.loads(out.read_text())
+    if report:
         result.limit_customers = report["customers"]
         result.limit_query_seconds = report["query_seconds"]
 
@@ -513,50 +503,47 @@ def speedup_check(result: RunResult) -> tuple[str, str]:
 
 def target_checks(results: list[RunResult]) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) rows for the issue's targets that were measured."""
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for fmt in FORMATS:
         ten = find(results, 10_000_000, fmt)
-        if ten:
+        if not ten:
+            continue
+        seconds, ratio, label = ten.build_wall_seconds, ten.limit_ratio, f"10M lines ({fmt})"
+        rows += [
+            (
+                f"{label} build end to end < {TARGET_10M_SECONDS} s",
+                f"{seconds:.1f} s",
+                checked(seconds < TARGET_10M_SECONDS, ten),
+            ),
+            (f"{label} at least {TARGET_10M_SPEEDUP:g}x faster than baseline", *speedup_check(ten)),
+        ]
+        if ratio is not None:
             rows.append(
                 (
-                    f"10M lines ({fmt}) build end to end < {TARGET_10M_SECONDS} s",
-                    f"{ten.build_wall_seconds:.1f} s",
-                    checked(ten.build_wall_seconds < TARGET_10M_SECONDS, ten),
+                    f"{label} build at most {TARGET_10M_LIMIT_RATIO:g}x the one-query limit "
+                    "(with the clustering)",
+                    f"{ratio:.2f}x",
+                    checked(ratio <= TARGET_10M_LIMIT_RATIO, ten),
                 )
             )
-            rows.append(
-                (
-                    f"10M lines ({fmt}) at least {TARGET_10M_SPEEDUP:g}x faster than baseline",
-                    *speedup_check(ten),
-                )
-            )
-            if ten.limit_ratio is not None:
-                rows.append(
-                    (
-                        f"10M lines ({fmt}) build at most {TARGET_10M_LIMIT_RATIO:g}x the "
-                        "one-query limit (with the clustering)",
-                        f"{ten.limit_ratio:.2f}x",
-                        checked(ten.limit_ratio <= TARGET_10M_LIMIT_RATIO, ten),
-                    )
-                )
     for fmt in FORMATS:
         hundred = find(results, 100_000_000, fmt)
-        if hundred:
-            rows.append(
-                (
-                    f"100M lines ({fmt}) build < {TARGET_100M_SECONDS // 60} min",
-                    f"{hundred.build_wall_seconds / 60:.1f} min",
-                    checked(hundred.build_wall_seconds < TARGET_100M_SECONDS, hundred),
-                )
-            )
-            peak = hundred.build_peak_bytes / GIB
-            rows.append(
-                (
-                    f"100M lines ({fmt}) peak memory < {TARGET_100M_PEAK_GIB} GiB",
-                    f"{peak:.1f} GiB",
-                    verdict(peak < TARGET_100M_PEAK_GIB),
-                )
-            )
+        if not hundred:
+            continue
+        minutes, peak = hundred.build_wall_seconds / 60, hundred.build_peak_bytes / GIB
+        label = f"100M lines ({fmt})"
+        rows += [
+            (
+                f"{label} build < {TARGET_100M_SECONDS // 60} min",
+                f"{minutes:.1f} min",
+                checked(hundred.build_wall_seconds < TARGET_100M_SECONDS, hundred),
+            ),
+            (
+                f"{label} peak memory < {TARGET_100M_PEAK_GIB} GiB",
+                f"{peak:.1f} GiB",
+                verdict(peak < TARGET_100M_PEAK_GIB),
+            ),
+        ]
     exponents = scaling_exponents(results)
     superlinear = [
         f"{model} ({fmt}, exponent {exponent:.2f})"
@@ -593,7 +580,7 @@ def verdict(met: bool) -> str:
 
 def dominance_text(results: list[RunResult]) -> list[str]:
     """One generated paragraph per format: which model dominates at the largest size, its
-    share of the model time, the fixed dbt costs, and why (from WHY)."""
+    share of the model time, the fixed dbt costs, and why (the models' own notes)."""
     paragraphs = []
     for fmt in sorted({r.fmt for r in results if r.model_seconds}):
         runs = [r for r in results if r.fmt == fmt and r.model_seconds]
@@ -608,10 +595,9 @@ def dominance_text(results: list[RunResult]) -> list[str]:
         if second:
             text += f", then `{second[0]}` ({second[1]:.1f} s, {second[1] / total:.0%})"
         text += "."
-        if first[0] in WHY:
-            text += f" `{first[0]}` costs most because {WHY[first[0]]}."
-        if second and second[0] in WHY:
-            text += f" `{second[0]}`: {WHY[second[0]]}."
+        for (model, _), role in zip((first, second or ("", 0)), ("costs most", "then")):
+            if model in largest.model_notes:
+                text += f" `{model}` {role}: {largest.model_notes[model]}."
         overhead = largest.build_wall_seconds - (largest.dbt_elapsed_seconds or 0)
         text += (
             f" Data and unit tests add {largest.tests_seconds:.1f} s of query time, and dbt's "
@@ -847,14 +833,15 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Generated by `scripts/bench.py` on "
+        "Generated by `scripts/benchmark/bench.py` on "
         f"{meta['finished']}; do not edit by hand, rerun the command below.",
         "",
-        "Each row generates the lines with `scripts/generate_transactions.py` (timed apart, not "
-        "counted in the build), runs the full `dbt build` (seeds, every model, every data and "
-        "unit test) in a directory of its own with its own DuckDB file, and then runs the "
-        "notebook baseline (`scripts/baseline_notebook.py`: pandas + scikit-learn, K-Means on "
-        "every customer for k = 2..8) on the same file in a subprocess limited to "
+        "Each row generates the lines with `scripts/demo_data/generate_transactions.py` "
+        "(timed apart, not counted in the build), runs the full `dbt build` (seeds, every "
+        "model, every data and unit test) in a directory of its own with its own DuckDB "
+        "file, and then runs the "
+        "notebook baseline (`scripts/benchmark/baseline_notebook.py`: pandas + scikit-learn, "
+        "K-Means on every customer for k = 2..8) on the same file in a subprocess limited to "
         f"{meta['baseline_memory_gib']:.0f} GiB of resident memory and "
         f"{meta['baseline_timeout']:.0f} s, with {meta['baseline_threads']} OpenMP/BLAS "
         "thread(s) like the project's K-Means (var `kmeans_threads`). Wall times include "
@@ -862,9 +849,10 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
         "is the largest resident set of the process tree (polled /proc sum or ru_maxrss, "
         "whichever is larger). Ratios are baseline / project: above 1 the project is faster "
         "or smaller. Between the build and the baseline, in the same run, the one-query "
-        "limit runs on the same file (`scripts/limit_query.py`: the cleaning and RFM as one "
-        "DuckDB statement, then the project's own sampled clustering); project/limit is the "
-        "build's wall time over it (1 would be the engine's limit). Every build reuses one "
+        "limit runs on the same file (`scripts/benchmark/limit_query.py`: the cleaning and "
+        "RFM as one DuckDB statement, then the project's own sampled clustering); "
+        "project/limit is the build's wall time over it (1 would be the engine's limit). "
+        "Every build reuses one "
         "target directory and warehouse path, so dbt's partial parsing carries over from "
         "one run to the next as it does for a user (the first run parses in full).",
         "",
@@ -889,7 +877,7 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
         "```",
         "",
         "From a fresh clone, `make bench` sets up the environment and runs "
-        "`.venv/bin/python -m scripts.bench` with the defaults (100k, 1M and 10M lines, "
+        "`.venv/bin/python -m scripts.benchmark.bench` with the defaults (100k, 1M and 10M lines, "
         'Parquet and CSV); options go in `BENCH_ARGS`, e.g. `make bench BENCH_ARGS="--sizes '
         '100000 1000000 10000000 100000000"` for all sizes in one run. `--merge` adds rows to '
         "an earlier run's results (in `bench-data/results.json`) instead of replacing them.",
@@ -938,7 +926,7 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
             "",
         ]
     if meta.get("clustering"):
-        from scripts.bench_clustering import render as render_clustering
+        from scripts.benchmark.bench_clustering import render as render_clustering
 
         lines += render_clustering(meta["clustering"])
     return "\n".join(lines).rstrip() + "\n"
@@ -991,7 +979,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         nargs="+",
         default=[],
-        help="also run scripts/bench_clustering.py (the clustering models on synthetic "
+        help="also run scripts/benchmark/bench_clustering.py (the clustering models on synthetic "
         "customers, e.g. 1000000) and add its section to the page",
     )
     parser.add_argument(
@@ -1022,7 +1010,7 @@ def load_results(path: Path) -> tuple[list[RunResult], list[str]]:
 
 
 def saved_clustering(path: Path) -> list[dict]:
-    """The clustering measurements of an earlier run (scripts/bench_clustering.py)."""
+    """The clustering measurements of an earlier run (scripts/benchmark/bench_clustering.py)."""
     return json.loads(path.read_text()).get("clustering", []) if path.exists() else []
 
 
@@ -1046,7 +1034,12 @@ def main(argv: list[str] | None = None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     out = Path(args.out)
     command = shlex.join(
-        [".venv/bin/python", "-m", "scripts.bench", *(sys.argv[1:] if argv is None else argv)]
+        [
+            ".venv/bin/python",
+            "-m",
+            "scripts.benchmark.bench",
+            *(sys.argv[1:] if argv is None else argv),
+        ]
     )
     results_path = data_dir / "results.json"
     keep_saved = args.merge or args.render_only or args.only_clustering
@@ -1056,7 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
         write_page(out, saved, args, clustering)
         return 0
     if args.clustering_customers:
-        from scripts.bench_clustering import measure as measure_clustering
+        from scripts.benchmark.bench_clustering import measure as measure_clustering
 
         print(f"[bench] clustering at {args.clustering_customers} customers", flush=True)
         clustering = [

@@ -1,6 +1,6 @@
 """Builds the warehouse into a new file and publishes it in one atomic step.
 
-    python -m scripts.publish [--keep N] [-- DBT_BUILD_ARGS...]
+    python -m scripts.devtools.publish [--keep N] [-- DBT_BUILD_ARGS...]
 
 Readers (marketing, the report, the dashboard, BI tools) connect to the *published*
 path, `$SEGMENTATION_DUCKDB_PATH` or `segmentation.duckdb`, read-only. A build never
@@ -60,6 +60,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from scripts import marts
 
 DEFAULT_PUBLISHED = Path("segmentation.duckdb")
 
@@ -203,16 +205,9 @@ def run_dbt(database: Path, previous: Path | None, dbt_args: list[str]) -> None:
 def mart_names(manifest_path: Path) -> list[str]:
     """The models in models/marts (tables the build made for users), from dbt's manifest."""
     try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError) as error:
-        raise PublishError(f"cannot read dbt's manifest {manifest_path}: {error}") from None
-    return sorted(
-        node["alias"] or node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node["fqn"][1:2] == ["marts"]
-        and node["config"].get("materialized") in ("table", "incremental", "view")
-    )
+        return marts.mart_names(marts.load_manifest(manifest_path))
+    except marts.ManifestError as error:
+        raise PublishError(str(error)) from None
 
 
 def drop_orphans(database: Path, manifest_path: Path) -> list[str]:
@@ -396,7 +391,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         )
     )
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.publish", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.devtools.publish", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--published",

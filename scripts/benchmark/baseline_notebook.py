@@ -17,14 +17,11 @@ outliers, no returns matching): it is what notebooks do, and it is what the benc
 compares the project against. Run alone on a file, it prints one JSON object with the
 time of each step, the wall time, the peak memory (``ru_maxrss``) and the customers:
 
-    python -m scripts.baseline_notebook bench-data/lines_1000000.parquet
+    python -m scripts.benchmark.baseline_notebook bench-data/lines_1000000.parquet
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scripts.generate_transactions import COLUMNS, DATE_FORMATS
+from scripts.benchmark import subprocess_cli
+from scripts.demo_data.generate_transactions import COLUMNS, DATE_FORMATS
 
 # The generator's default date format (what the benchmark generates).
 DATE_FORMAT = DATE_FORMATS["us"]
@@ -124,11 +122,6 @@ def final_fit(points: np.ndarray, search: list[dict]) -> np.ndarray:
     return KMeans(n_clusters=best, n_init=N_INIT, random_state=RANDOM_STATE).fit_predict(points)
 
 
-def peak_rss_bytes() -> int:
-    """This process's peak resident memory (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def run(path: str | Path, clock: Callable[[], float] = time.perf_counter) -> dict:
     """The whole notebook on one file; returns the timings (seconds) and counts."""
     steps: dict[str, float] = {}
@@ -169,21 +162,12 @@ def run(path: str | Path, clock: Callable[[], float] = time.perf_counter) -> dic
         "k_search": search,
         "steps": steps,
         "wall_seconds": round(clock() - start, 3),
-        "peak_rss_bytes": peak_rss_bytes(),
+        "peak_rss_bytes": subprocess_cli.peak_rss_bytes(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", help="a .csv, .csv.gz or .parquet file from the generator")
-    parser.add_argument("--json-out", help="also write the JSON result to this file")
-    args = parser.parse_args(argv)
-    result = run(args.path)
-    text = json.dumps(result)
-    if args.json_out:
-        Path(args.json_out).write_text(text)
-    print(text)
-    return 0
+    return subprocess_cli.main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":

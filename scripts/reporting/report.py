@@ -1,6 +1,6 @@
 """The segmentation playbook: one self-contained HTML page for marketing.
 
-    python -m scripts.report [--database PATH] [--out PATH]
+    python -m scripts.reporting.report [--database PATH] [--out PATH]
 
 Reads the published warehouse (the DuckDB file named by --database, else the
 environment variable SEGMENTATION_DUCKDB_PATH, else `segmentation.duckdb` in the
@@ -35,18 +35,26 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from scripts import publish
+from scripts import marts
+from scripts.devtools import publish
 
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("scripts.reporting", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 # The scatter stays an SVG plot a laptop browser draws instantly (no WebGL needed).
 PCA_SAMPLE_SIZE = 5_000
@@ -74,248 +82,8 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-class TableQuery(NamedTuple):
-    table: str
-    columns: tuple[str, ...]
-    order_by: str = ""
-    group_by: bool = False  # the last column is count(*) as that name, grouped by the rest
-
-    def sql(self) -> str:
-        # Money is DECIMAL in the marts; cast so the frames hold plain floats, whatever
-        # the DuckDB-to-pandas conversion of DECIMAL does.
-        if self.group_by:
-            *keys, count = self.columns
-            return (
-                f"select {', '.join(keys)}, count(*) as {count} from {self.table}"
-                f" group by all order by all"
-            )
-        selected = ", ".join(
-            f"cast({c} as double) as {c}" if c in DOUBLE_COLUMNS else c for c in self.columns
-        )
-        order = f" order by {self.order_by}" if self.order_by else ""
-        return f"select {selected} from {self.table}{order}"
-
-
-DOUBLE_COLUMNS = {
-    "monetary",
-    "net_monetary",
-    "revenue",
-    "median_monetary",
-    "matched_return_amount",
-    "amount",
-    "value_at_stake",
-}
-QUERIES = {
-    "customers": TableQuery(
-        "customers",
-        (
-            "customer_id",
-            "as_of_date",
-            "recency_days",
-            "frequency",
-            "monetary",
-            "r_score",
-            "fm_score",
-            "rfm_segment",
-            "cluster_id",
-            "cluster_name",
-            "country",
-            "rfm_segment_description",
-            "return_rate",
-            "is_high_returner",
-            "matched_return_amount",
-        ),
-        "customer_id",
-    ),
-    "k_selection": TableQuery(
-        "cluster_k_selection",
-        (
-            "k",
-            "inertia",
-            "silhouette",
-            "smallest_cluster_share",
-            "is_eligible",
-            "is_elbow",
-            "is_chosen",
-            "selection_rule",
-            "note",
-        ),
-        "k",
-    ),
-    "segments": TableQuery(
-        "segment_summary",
-        (
-            "segment_type",
-            "segment_name",
-            "customers",
-            "customer_share",
-            "revenue",
-            "revenue_share",
-            "median_recency_days",
-            "median_frequency",
-            "median_monetary",
-            "return_rate",
-            "recommended_action",
-        ),
-        "segment_type, segment_name",
-    ),
-    "clusters": TableQuery(
-        "cluster_profiles",
-        ("cluster_id", "cluster_name", "description", "recommended_action"),
-        "cluster_id",
-    ),
-    "crosstab": TableQuery(
-        "segment_cluster_crosstab",
-        ("rfm_segment", "cluster_id", "cluster_name", "customers", "revenue"),
-        "rfm_segment, cluster_id",
-    ),
-    "audience": TableQuery(
-        "campaign_audience",
-        ("rfm_segment", "cluster_name", "is_high_returner", "is_control_group", "customers"),
-        group_by=True,
-    ),
-    "cleaning": TableQuery(
-        "cleaning_summary",
-        ("line_status", "reason_code", "rule", "lines", "line_share", "amount", "precedence"),
-        "precedence, reason_code",
-    ),
-    "settings": TableQuery(
-        "segmentation_settings",
-        (
-            "as_of_date",
-            "as_of_date_is_configured",
-            "last_transaction_date",
-            "currency",
-            "high_returner_threshold",
-            "control_group_share",
-        ),
-    ),
-    "clv_backtest": TableQuery(
-        "clv_backtest",
-        (
-            "frequency_group",
-            "frequency_group_label",
-            "is_total",
-            "customers",
-            "predicted_purchases",
-            "actual_purchases",
-            "error",
-            "relative_error",
-            "calibration_date",
-            "as_of_date",
-            "holdout_days",
-        ),
-        "frequency_group",
-    ),
-    "clv_fit": TableQuery(
-        "clv_fit",
-        (
-            "fit_scope",
-            "fitter",
-            "bgnbd_customers",
-            "frequency_value_correlation",
-            "fit_problem",
-        ),
-        "fit_scope",
-    ),
-    "churn_risk": TableQuery(
-        "churn_risk_audience",
-        ("is_control_group", "customers"),
-        group_by=True,
-    ),
-    "campaign_summary": TableQuery(
-        "campaign_summary",
-        (
-            "campaign_id",
-            "campaign_name",
-            "start_date",
-            "end_date",
-            "measured_until",
-            "audience_snapshot_date",
-            "treated_customers",
-            "control_customers",
-            "measurement_status",
-            "incremental_revenue",
-            "incremental_revenue_lower",
-            "incremental_revenue_upper",
-            "conclusion",
-        ),
-        "start_date desc, campaign_id",
-    ),
-    "campaign_results": TableQuery(
-        "campaign_results",
-        (
-            "campaign_id",
-            "metric",
-            "treated_value",
-            "control_value",
-            "relative_lift",
-            "relative_lift_lower",
-            "relative_lift_upper",
-            "absolute_lift",
-            "absolute_lift_lower",
-            "absolute_lift_upper",
-            "p_value",
-            "minimum_detectable_relative_lift",
-            "conclusion",
-        ),
-        "campaign_id, metric",
-    ),
-    # Segment sizes per snapshot (one row per snapshot_date, segment_type and segment_name).
-    "history": TableQuery(
-        "segment_history",
-        ("snapshot_date", "segment_type", "segment_name", "customers"),
-        "snapshot_date, segment_type, segment_name",
-    ),
-    "migration": TableQuery(
-        "segment_migration",
-        (
-            "snapshot_date",
-            "previous_snapshot_date",
-            "segment_type",
-            "from_segment",
-            "to_segment",
-            "movement",
-            "customers",
-            "monetary",
-        ),
-        "snapshot_date, segment_type, from_segment, to_segment",
-    ),
-    "stability": TableQuery(
-        "segment_stability",
-        (
-            "snapshot_date",
-            "previous_snapshot_date",
-            "customers_in_both",
-            "rfm_segment_kept_share",
-            "cluster_kept_share",
-            "rfm_segment_ari",
-            "cluster_ari",
-        ),
-        "snapshot_date",
-    ),
-    "moves": TableQuery(
-        "segment_moves_to_act_on",
-        (
-            "customer_id",
-            "previous_rfm_segment",
-            "rfm_segment",
-            "recency_days",
-            "frequency",
-            "value_at_stake",
-            "recommended_action",
-            "value_rank",
-        ),
-        "value_rank",
-    ),
-}
-# Tables the report can do without: their section explains what is missing instead.
-OPTIONAL_TABLES = {
-    "segment_history",
-    "segment_migration",
-    "segment_stability",
-    "segment_moves_to_act_on",
-}
+# What the report reads, declared with every other reader's in scripts/marts.py.
+QUERIES = marts.REPORT
 
 
 @dataclass
@@ -356,23 +124,8 @@ class Section:
 
 def read_warehouse(path: Path) -> WarehouseData:
     """Every frame the report needs; the connection is closed when this returns."""
-    frames: dict[str, pd.DataFrame] = {}
-    missing: list[str] = []
     with duckdb.connect(str(path), read_only=True) as connection:
-        existing = {
-            name
-            for (name,) in connection.sql(
-                "select table_name from information_schema.tables"
-                " where table_schema = current_schema()"
-            ).fetchall()
-        }
-        for name, query in QUERIES.items():
-            if query.table in existing:
-                frames[name] = connection.sql(query.sql()).df()
-            else:
-                frames[name] = pd.DataFrame(columns=list(query.columns))
-                if query.table not in OPTIONAL_TABLES:
-                    missing.append(query.table)
+        frames, missing = marts.read_all(connection, QUERIES)
     return WarehouseData(frames, missing)
 
 
@@ -731,6 +484,13 @@ def distributions_figure(customers: pd.DataFrame) -> go.Figure:
     return _layout(figure, 420, bargap=0.02, margin={"l": 60, "r": 20, "t": 100, "b": 40})
 
 
+def _add_to_panel(figure: go.Figure, trace, name: str, group: str, cell: tuple[int, int]):
+    """A trace in subplot `cell` (row, column) with one legend entry per group: shown for the
+    first panel only, toggling the group's traces in every panel."""
+    trace.update(name=name, legendgroup=group, showlegend=cell == (1, 1))
+    figure.add_trace(trace, row=cell[0], col=cell[1])
+
+
 def k_selection_figure(k_selection: pd.DataFrame) -> go.Figure:
     if k_selection.empty:
         return no_data_figure("the cluster_k_selection table is empty")
@@ -769,20 +529,10 @@ def k_selection_figure(k_selection: pd.DataFrame) -> go.Figure:
         for rows, label, symbol, mark_colour, size in marks:
             if rows.empty:
                 continue
-            figure.add_trace(
-                go.Scatter(
-                    x=rows["k"],
-                    y=rows[metric],
-                    mode="markers",
-                    name=label,
-                    legendgroup=label,
-                    showlegend=column == 1,
-                    marker={"symbol": symbol, "size": size, "color": mark_colour},
-                    hovertemplate=label + ": k=%{x}<extra></extra>",
-                ),
-                row=1,
-                col=column,
-            )
+            marker = {"symbol": symbol, "size": size, "color": mark_colour}
+            trace = go.Scatter(x=rows["k"], y=rows[metric], mode="markers", marker=marker)
+            trace.hovertemplate = label + ": k=%{x}<extra></extra>"
+            _add_to_panel(figure, trace, label, label, (1, column))
     for rows, label, colour, position in (
         (chosen, "chosen", "#dc2626", "top right"),
         (elbow, "elbow", "#d97706", "bottom right"),
@@ -880,14 +630,12 @@ def segments_figure(segments: pd.DataFrame) -> go.Figure:
     measures = (("revenue_share", "Share of revenue"), ("customer_share", "Share of customers"))
     for row, frame in enumerate(frames, start=1):
         for measure, label in measures:
-            figure.add_trace(
+            _add_to_panel(
+                figure,
                 go.Bar(
                     y=frame["segment_name"],
                     x=frame[measure],
                     orientation="h",
-                    name=label,
-                    legendgroup=measure,
-                    showlegend=row == 1,
                     marker={"color": SHARE_COLOURS[measure]},
                     text=[_share_label(v) for v in frame[measure]],
                     textposition="outside",
@@ -897,8 +645,9 @@ def segments_figure(segments: pd.DataFrame) -> go.Figure:
                     "<br>%{customdata[0]:,} customers, revenue %{customdata[1]:,.0f}"
                     "<extra></extra>",
                 ),
-                row=row,
-                col=1,
+                label,
+                measure,
+                (row, 1),
             )
     top = max(
         float(frame[["customer_share", "revenue_share"]].max().max())
@@ -969,18 +718,27 @@ def crosstab_matrix(crosstab: pd.DataFrame, segment_order: list[str]) -> pd.Data
     return matrix.reindex(index=rows, columns=clusters).fillna(0).astype(int)
 
 
+def _count_heatmap(matrix: pd.DataFrame, **options) -> go.Heatmap:
+    """Customer counts per cell, each cell labelled with its count."""
+    values = matrix.to_numpy()
+    return go.Heatmap(
+        z=values,
+        x=list(matrix.columns),
+        y=list(matrix.index),
+        text=values,
+        texttemplate="%{text:,}",
+        **options,
+    )
+
+
 def crosstab_figure(matrix: pd.DataFrame) -> go.Figure:
     if matrix.empty:
         return no_data_figure("the segment_cluster_crosstab table is empty")
     values = matrix.to_numpy()
     row_totals = values.sum(axis=1, keepdims=True)
     figure = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            text=values,
-            texttemplate="%{text:,}",
+        _count_heatmap(
+            matrix,
             customdata=np.divide(
                 values, row_totals, where=row_totals > 0, out=np.zeros(values.shape)
             ),
@@ -1084,14 +842,9 @@ def last_migration_matrix(migration: pd.DataFrame, segment_order: list[str]) -> 
 def migration_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:
     if matrix.empty:
         return no_data_figure("no two snapshots to compare yet", height=160)
-    values = matrix.to_numpy()
     figure = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            text=values,
-            texttemplate="%{text:,}",
+        _count_heatmap(
+            matrix,
             colorscale="Blues",
             colorbar={"title": {"text": "customers"}},
             hovertemplate="%{y} → %{x}<br>%{z:,} customers<extra></extra>",
@@ -1332,8 +1085,9 @@ def campaign_html(audience: pd.DataFrame, settings: dict) -> str:
     )
 
 
-def _signed_share(value) -> str:
-    return "" if pd.isna(value) else f"{value:+.1%}"
+def _signed_share(value, digits: int = 1, missing: str = "") -> str:
+    """A signed percentage (+3.2%); `missing` for no value."""
+    return missing if value is None or pd.isna(value) else f"{value:+.{digits}%}"
 
 
 def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.DataFrame) -> str:
@@ -1414,10 +1168,6 @@ def _campaign_value(value, kind: str, currency: str) -> str:
     return f"{value:,.2f}"
 
 
-def _lift_share(value) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:+.0%}"
-
-
 def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency: str) -> str:
     """Per campaign: its audience, the verdict on revenue and every metric with its interval."""
     if summary.empty:
@@ -1451,11 +1201,11 @@ def campaign_results_html(summary: pd.DataFrame, results: pd.DataFrame, currency
             f'<tr data-metric="{_esc(metric)}"><td>{_esc(label)}</td>'
             f"<td>{_esc(_campaign_value(row.treated_value, kind, currency))}</td>"
             f"<td>{_esc(_campaign_value(row.control_value, kind, currency))}</td>"
-            f'<td data-field="relative_lift">{_esc(_lift_share(row.relative_lift))}</td>'
-            f"<td>{_esc(_lift_share(row.relative_lift_lower))} to "
-            f"{_esc(_lift_share(row.relative_lift_upper))}</td>"
+            f'<td data-field="relative_lift">{_esc(_signed_share(row.relative_lift, 0, "–"))}</td>'
+            f"<td>{_esc(_signed_share(row.relative_lift_lower, 0, '–'))} to "
+            f"{_esc(_signed_share(row.relative_lift_upper, 0, '–'))}</td>"
             f"<td>{_esc('–' if pd.isna(row.p_value) else f'{row.p_value:.3f}')}</td>"
-            f"<td>{_esc(_lift_share(row.minimum_detectable_relative_lift))}</td>"
+            f"<td>{_esc(_signed_share(row.minimum_detectable_relative_lift, 0, '–'))}</td>"
             f'<td data-field="conclusion">{_esc(row.conclusion)}</td></tr>'
             for metric, (label, kind) in CAMPAIGN_METRICS.items()
             for row in rows[rows["metric"] == metric].itertuples()
@@ -1681,69 +1431,9 @@ def build_sections(data: WarehouseData) -> tuple[list[Section], list[Section]]:
 
 # ---------------------------------------------------------------- HTML
 
-CSS = """
-:root { --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --accent: #059669; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f3f4f6; color: var(--ink); line-height: 1.45;
-       font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 32px 48px; }
-header h1 { margin: 0 0 4px; font-size: 1.9rem; }
-header .subtitle { margin: 0 0 18px; color: var(--muted); font-size: 1.05rem; }
-.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr));
-            gap: 12px; margin: 0 0 14px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
-.card .label { color: var(--muted); font-size: .78rem; text-transform: uppercase;
-               letter-spacing: .05em; }
-.card .value { font-size: 1.7rem; font-weight: 650; }
-.card .detail { color: var(--muted); font-size: .85rem; }
-.warning { background: #fef3c7; border: 1px solid #f59e0b; border-radius: 8px;
-           padding: 8px 14px; margin: 0 0 14px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 10px;
-          padding: 18px 22px 10px; margin: 22px 0 0; }
-section h2 { margin: 0 0 4px; font-size: 1.3rem; }
-section h3 { margin: 10px 0 6px; font-size: 1.05rem; }
-section p.reading { margin: 0 0 6px; color: #374151; max-width: 80ch; }
-section p.note { margin: 0 0 6px; color: var(--muted); font-size: .85rem; }
-.playbook { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr));
-            gap: 14px; margin: 12px 0 12px; }
-article.segment { border: 1px solid var(--line); border-left: 5px solid var(--accent);
-                  border-radius: 8px; padding: 10px 14px; }
-article.segment h3 { margin: 0 0 2px; }
-article.segment p.description { margin: 0 0 8px; color: #374151; }
-dl.facts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px 12px; margin: 0 0 8px; }
-dl.facts dt { color: var(--muted); font-size: .72rem; text-transform: uppercase;
-              letter-spacing: .04em; }
-dl.facts dd { margin: 0; font-size: 1.15rem; font-weight: 650; }
-dl.facts .detail { color: var(--muted); font-size: .75rem; }
-p.action { margin: 0 0 4px; background: #ecfdf5; border-radius: 6px; padding: 6px 10px; }
-table.data { border-collapse: collapse; width: 100%; font-size: .9rem; margin: 4px 0 12px; }
-table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 5px 8px;
-                               text-align: left; vertical-align: top; }
-table.data td[data-field="lines"], table.data td[data-field="amount"],
-table.data td[data-field="line_share"], table.data td[data-field="customers"],
-table.data td[data-field="high_returners"], table.data td[data-field="return_rate"],
-table.data td[data-field="monetary"], table.data td[data-field="matched_return_amount"]
-  { text-align: right; white-space: nowrap; }
-.two-columns { display: grid; grid-template-columns: 1fr 1.4fr; gap: 22px; }
-details.appendix { margin-top: 28px; }
-details.appendix > summary { cursor: pointer; font-size: 1.15rem; font-weight: 600;
-                             padding: 12px 16px; background: #fff; border: 1px solid var(--line);
-                             border-radius: 10px; }
-dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
-            color: var(--muted); font-size: .85rem; }
-dl.inputs dt { font-weight: 600; }
-dl.inputs dd { margin: 0; overflow-wrap: anywhere; }
-p.empty { color: var(--muted); }
-footer { margin-top: 28px; color: var(--muted); font-size: .8rem; }
-"""
-
 
 def _card(label: str, value: str, detail: str = "") -> str:
-    detail_html = f'<div class="detail">{html.escape(detail)}</div>' if detail else ""
-    return (
-        f'<div class="card"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(value)}</div>{detail_html}</div>'
-    )
+    return str(TEMPLATES.get_template("_cards.html.j2").module.card(label, value, detail))
 
 
 def headline_html(numbers: dict, contactable: int, currency: str) -> str:
@@ -1779,32 +1469,18 @@ def figure_html(figure: go.Figure, div_id: str) -> str:
     )
 
 
-def section_html(section: Section) -> str:
-    note = f'<p class="note">{html.escape(section.note)}</p>\n' if section.note else ""
-    graph = (
-        f"{figure_html(section.figure, f'{section.id}-graph')}\n"
-        if section.figure is not None
-        else ""
-    )
-    kind = "chart" if section.figure is not None else "table"
-    return (
-        f'<section class="{kind}" id="{section.id}">\n<h2>{html.escape(section.title)}</h2>\n'
-        f'<p class="reading">{html.escape(section.reading)}</p>\n{note}'
-        f"{section.body}{graph}</section>"
-    )
-
-
-# Plotly sizes a chart drawn inside a closed <details> to a default width: redraw the
-# appendix's charts at the page width when it opens.
-RESIZE_ON_OPEN = """
-document.querySelectorAll('details.appendix').forEach(function (details) {
-  details.addEventListener('toggle', function () {
-    if (details.open) {
-      details.querySelectorAll('.js-plotly-plot').forEach(function (g) { Plotly.Plots.resize(g); });
+def _section_view(section: Section) -> dict:
+    """What the template's section block draws; body and graph are HTML already."""
+    graph = figure_html(section.figure, f"{section.id}-graph") if section.figure else ""
+    return {
+        "id": section.id,
+        "kind": "chart" if section.figure is not None else "table",
+        "title": section.title,
+        "reading": section.reading,
+        "note": section.note,
+        "body": Markup(section.body),
+        "graph": Markup(graph),
     }
-  });
-});
-"""
 
 
 def render_page(
@@ -1817,48 +1493,17 @@ def render_page(
     plotlyjs: str,
     title_suffix: str = "",
 ) -> str:
-    warning = ""
-    if missing_tables:
-        warning = (
-            '<p class="warning">Tables missing from the warehouse: '
-            f"{html.escape(', '.join(missing_tables))}. Run <code>make build</code> first; "
-            "whatever needs them is shown as no data.</p>"
-        )
-    input_rows = "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in inputs.items()
+    """The page from templates/report.html.j2 (its CSS and script beside it)."""
+    return TEMPLATES.get_template("report.html.j2").render(
+        sections=[_section_view(section) for section in sections],
+        appendix=[_section_view(section) for section in appendix],
+        headline=Markup(headline),
+        subtitle=subtitle,
+        inputs=inputs,
+        missing_tables=missing_tables,
+        plotlyjs=Markup(plotlyjs),
+        title_suffix=title_suffix,
     )
-    body = "\n".join(section_html(section) for section in sections)
-    method = "\n".join(section_html(section) for section in appendix)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Customer segmentation playbook{title_suffix}</title>
-<style>{CSS}</style>
-<script type="text/javascript">{plotlyjs}</script>
-</head>
-<body>
-<main>
-<header>
-<h1>Customer segmentation playbook</h1>
-<p class="subtitle">{html.escape(subtitle)}</p>
-{warning}
-{headline}
-</header>
-{body}
-<details class="appendix" id="method">
-<summary>Appendix: how the segments were made (clusters, k selection, map, inputs)</summary>
-{method}
-<section class="table" id="inputs"><h2>How this report was generated</h2>
-<dl class="inputs">{input_rows}</dl></section>
-</details>
-<footer>Generated by <code>make report</code> from the published warehouse.</footer>
-</main>
-<script type="text/javascript">{RESIZE_ON_OPEN}</script>
-</body>
-</html>
-"""
 
 
 def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime) -> str:
@@ -1893,10 +1538,9 @@ def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime)
         f"seed {PCA_RANDOM_STATE}; PCA of standardised log1p(recency, frequency, monetary)",
         "Tables read": ", ".join(
             sorted(
-                q.table
+                q.mart
                 for name, q in QUERIES.items()
-                if q.table not in data.missing_tables
-                and (q.table not in OPTIONAL_TABLES or not frames[name].empty)
+                if q.mart not in data.missing_tables and (not q.optional or not frames[name].empty)
             )
         ),
     }
@@ -1922,7 +1566,7 @@ def build_report(data: WarehouseData, database: Path, generated_at: dt.datetime)
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.report", description=__doc__.split("\n\n")[0]
+        prog="python -m scripts.reporting.report", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--database",

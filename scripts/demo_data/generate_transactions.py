@@ -50,6 +50,8 @@ import pyarrow.compute as pc
 import pyarrow.csv
 import pyarrow.parquet as pq
 
+from scripts import cli
+
 COLUMNS = (
     "InvoiceNo",
     "StockCode",
@@ -105,7 +107,7 @@ DEMO_CAMPAIGN_UPLIFT = 1.0
 
 def demo_campaign(treated_path: Path = DEMO_CAMPAIGN_TREATED) -> SimulatedCampaign:
     """The demo's campaign, treating the customers listed in `treated_path` (a CSV with a
-    customer_id column, as scripts/export_campaign.py writes it)."""
+    customer_id column, as scripts/reporting/export_campaign.py writes it)."""
     if not treated_path.exists():
         raise ValueError(
             f"{treated_path} does not exist: `make demo-data` writes it, or pass --campaign none"
@@ -1353,7 +1355,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
+
+    def generate() -> str:
         stats = write(
             args.out,
             args.lines,
@@ -1367,11 +1370,9 @@ def main(argv: list[str] | None = None) -> int:
             chunk_customers=args.chunk_customers,
             campaign=demo_campaign() if args.campaign == "demo" else None,
         )
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {stats['lines']} lines in {stats['chunks']} chunk(s) to {args.out}")
-    return 0
+        return f"wrote {stats['lines']} lines in {stats['chunks']} chunk(s) to {args.out}"
+
+    return cli.finish(generate, ValueError)
 
 
 if __name__ == "__main__":

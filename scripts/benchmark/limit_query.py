@@ -14,7 +14,7 @@ Simplifications, all in the limit's favour (it is a lower bound, not a second
 pipeline): returns are matched per customer by value (capped at what the customer
 bought), not per product and date; stray future dates are not looked for. Run alone:
 
-    python -m scripts.limit_query bench-data/lines_10000000_seed42.parquet
+    python -m scripts.benchmark.limit_query bench-data/lines_10000000_seed42.parquet
 
 It prints one JSON object: the seconds of the query (with its conversion to pandas), of
 the clustering, the wall time, the peak memory and the customers.
@@ -22,23 +22,18 @@ the clustering, the wall time, the peak memory and the customers.
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from customer_segmentation.project import project_vars
+from scripts.benchmark import subprocess_cli
+
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "non_product_stock_codes.csv"
 NAMES_SEED = ROOT / "seeds" / "cluster_names.csv"
-
-
-def project_vars() -> dict:
-    return yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 def source_sql(path: str) -> str:
@@ -170,33 +165,9 @@ from rfm
 
 
 def clustering_settings(settings: dict) -> dict:
-    from customer_segmentation.clustering.features import settings_from_config
+    from customer_segmentation.clustering.features import VAR_NAMES, settings_from_config
 
-    names = {
-        "k_min": "kmeans_k_min",
-        "k_max": "kmeans_k_max",
-        "forced_k": "kmeans_k",
-        "min_cluster_share": "kmeans_min_cluster_share",
-        "use_return_rate": "kmeans_use_return_rate",
-        "scaler": "kmeans_scaler",
-        "fit_sample_size": "kmeans_fit_sample_size",
-        "silhouette_sample_size": "kmeans_silhouette_sample_size",
-        "random_state": "kmeans_random_state",
-        "n_init": "kmeans_n_init",
-        "threads": "kmeans_threads",
-        "stability_resamples": "kmeans_stability_resamples",
-        "stability_fraction": "kmeans_stability_fraction",
-        "stability_n_init": "kmeans_stability_n_init",
-        "min_stability_ari": "kmeans_min_stability_ari",
-        "min_cluster_jaccard": "kmeans_min_cluster_jaccard",
-        "algorithm": "clustering_algorithm",
-        "comparison_sample_size": "clustering_comparison_sample_size",
-        "comparison_resamples": "clustering_comparison_resamples",
-        "knn_neighbors": "knn_neighbors",
-        "knn_cv_folds": "knn_cv_folds",
-    }
-    config = {key: settings[var] for key, var in names.items()}
-    typed = settings_from_config(config)
+    typed = settings_from_config({key: settings[var] for key, var in VAR_NAMES.items()})
     typed["high_returner_threshold"] = float(settings["high_returner_threshold"])
     return typed
 
@@ -244,21 +215,12 @@ def run(path: str | Path, memory_limit: str = "12GB") -> dict:
         "query_seconds": round(query_seconds, 3),
         "clustering_seconds": round(wall - query_seconds, 3),
         "wall_seconds": round(wall, 3),
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": subprocess_cli.peak_rss_bytes(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", help="a .csv, .csv.gz or .parquet file from the generator")
-    parser.add_argument("--json-out", help="also write the JSON result to this file")
-    args = parser.parse_args(argv)
-    result = run(args.path)
-    text = json.dumps(result)
-    if args.json_out:
-        Path(args.json_out).write_text(text)
-    print(text)
-    return 0
+    return subprocess_cli.main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":

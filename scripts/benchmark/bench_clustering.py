@@ -10,8 +10,8 @@ measures the time in `.df()` conversion, in the model's own work (fitting, scori
 assigning) and in writing the result; the assignment of customers outside the fit sample
 (the k-nearest-neighbours predict, linear in the customers by nature) is timed apart.
 
-    python -m scripts.bench_clustering --customers 1000000
-    python -m scripts.bench --clustering-customers 1000000 ...   (the same, into the page)
+    python -m scripts.benchmark.bench_clustering --customers 1000000
+    python -m scripts.benchmark.bench --clustering-customers 1000000 ...   (the same, into the page)
 
 Everything a model may cost beyond the sample sizes shows up as seconds that grow with
 `--customers`; run two sizes to see the growth.
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # dbt's order: each model reads the ones before it.
 MODELS = [
     "int_kmeans_k_selection",
@@ -320,7 +320,7 @@ def render(results: list[dict]) -> list[str]:
     lines = [
         "## Clustering at scale",
         "",
-        "`scripts/bench_clustering.py` runs the five clustering Python models' own "
+        "`scripts/benchmark/bench_clustering.py` runs the five clustering Python models' own "
         "`model()` functions on a synthetic `int_customer_rfm` (every column of the real "
         "one) and a monthly `int_customer_rfm_history`, with the project's settings, each "
         "output written as dbt-duckdb writes a Python model's DataFrame. Seconds per phase: "
@@ -384,7 +384,7 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    command = shlex.join([".venv/bin/python", "-m", "scripts.bench_clustering", *sys.argv[1:]])
+    command = shlex.join([".venv/bin/python", "-m", "scripts.benchmark.bench_clustering", *sys.argv[1:]])
     results = [
         {**measure(n, args.snapshots, args.seed), "command": command} for n in args.customers
     ]
