@@ -384,7 +384,9 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    command = shlex.join([".venv/bin/python", "-m", "scripts.benchmark.bench_clustering", *sys.argv[1:]])
+    command = shlex.join(
+        [".venv/bin/python", "-m", "scripts.benchmark.bench_clustering", *sys.argv[1:]]
+    )
     results = [
         {**measure(n, args.snapshots, args.seed), "command": command} for n in args.customers
     ]

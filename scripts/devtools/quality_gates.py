@@ -174,17 +174,14 @@ def primary_key(model: dict, tests: list[dict]) -> str | None:
     """How the model's primary key is tested, or None when it is not.
 
     A model may name, in `meta: {primary_key: {column: ..., tested_by: <singular test>}}`,
-    a singular test that checks its key with others in one scan (the line views, where
+    a test that checks its key with others in one scan (the line views, where
     each separate test would classify every line again); the test must read the model."""
     declared = (model["config"].get("meta") or model.get("meta") or {}).get("primary_key")
     if (
         declared
         and declared.get("column")
         and declared.get("tested_by")
-        and any(
-            not test.get("test_metadata") and test["name"] == declared["tested_by"]
-            for test in tests
-        )
+        and any(test["name"] == declared["tested_by"] for test in tests)
     ):
         return f"{declared['column']} (unique and not null: {declared['tested_by']})"
     unconditional = [test for test in tests if not test["config"].get("where")]
