@@ -191,7 +191,8 @@ def seasonal_profile(occasions: pd.DataFrame, observation_end, min_purchases: in
 
 def seasonal_clock(occasions, observation_end, settings: dict):
     """The clock of a fit with its cut-off at `observation_end` (settings from
-    settings_from_config), and the profile's row fields for int_clv_seasonality."""
+    settings_from_config), the occasions it was estimated from, and why it keeps the
+    calendar (None when it is seasonal)."""
     if settings["seasonality"] == "none":
         return SeasonalClock.calendar(), 0, "var clv_seasonality is none"
     profile, purchases, reason = seasonal_profile(
@@ -232,6 +233,11 @@ def seasonality_table(
             for month in range(12)
         ]
     return pd.DataFrame(rows)
+
+
+def scope_fit(fits: pd.DataFrame, seasonality: pd.DataFrame, scope: str):
+    """One fit scope's fit row (of fit_table) and clock (of seasonality_table)."""
+    return fits[fits["fit_scope"] == scope].iloc[0], clocks_from_table(seasonality)[scope]
 
 
 def clocks_from_table(seasonality: pd.DataFrame) -> dict[str, SeasonalClock]:

@@ -7,7 +7,7 @@ import pandas as pd
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 RETURN_RATE_FEATURE = "return_rate"
-# What the clustering models read of int_customer_rfm, in the order the fit sample is drawn
+# What the clustering models read of the customers' RFM, in the order the fit sample is drawn
 # from (by row position): the key, the features and what the cluster profiles need. Projected
 # and sorted in the warehouse, so `.df()` converts six columns, not twenty, and pandas sorts
 # nothing (DuckDB's binary string order is Python's code-point order).

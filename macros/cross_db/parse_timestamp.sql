@@ -29,11 +29,7 @@
     {%- if local -%}
         {%- do parsed.append("try_strptime(" ~ text_expression ~ ", [" ~ sql_string_list(local) ~ "])") -%}
     {%- endif -%}
-    {%- if parsed | length == 1 -%}
-        {{ parsed[0] }}
-    {%- else -%}
-        coalesce({{ parsed | join(', ') }})
-    {%- endif -%}
+    {{- first_non_null(parsed) -}}
 {%- endmacro %}
 
 {#- The invoice timestamp of the source column `column`, whose warehouse type is

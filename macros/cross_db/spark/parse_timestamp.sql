@@ -14,11 +14,7 @@
             {%- do parsed.append(attempt) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if parsed | length == 1 -%}
-        {{ parsed[0] }}
-    {%- else -%}
-        coalesce({{ parsed | join(', ') }})
-    {%- endif -%}
+    {{- first_non_null(parsed) -}}
 {%- endmacro %}
 
 {#- The Java (Spark) datetime pattern of a strptime format, for a double-quoted Spark

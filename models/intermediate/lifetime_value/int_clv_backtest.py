@@ -4,39 +4,27 @@ frequency group and in total (the holdout measured on the calibration fit's cloc
 int_clv_seasonality), with the customers a campaign treated during the holdout
 scored apart (customer_segmentation.lifetime_value.backtest_groups)."""
 
-from customer_segmentation.lifetime_value import (
-    BGNBD_PARAMETERS,
-    backtest_groups,
-    clocks_from_table,
-    fit_parameters,
-    settings_from_config,
-    treated_customers,
-)
+from customer_segmentation import lifetime_value as ltv
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    settings = settings_from_config(dbt.config.get("clv"))
-    table = dbt.ref("int_customer_btyd_summary").df()
-    fits = dbt.ref("int_clv_fit").df()
-    calibration = dbt.ref("int_clv_calibration_date").df()
-    treatments = dbt.ref("int_clv_campaign_treatments").df()
-    split = calibration.iloc[0]
-    clock = clocks_from_table(dbt.ref("int_clv_seasonality").df())["calibration"]
-    holdout = float(clock.elapsed([split["calibration_date"]], [split["as_of_date"]])[0])
-    calibration_fit = fits[fits["fit_scope"] == "calibration"].iloc[0]
-    groups = backtest_groups(
-        table,
-        fit_parameters(calibration_fit, BGNBD_PARAMETERS),
-        holdout,
+    settings = ltv.settings_from_config(dbt.config.get("clv"))
+    calibration_fit, clock = ltv.scope_fit(
+        dbt.ref("int_clv_fit").df(), dbt.ref("int_clv_seasonality").df(), "calibration"
+    )
+    split = dbt.ref("int_clv_calibration_date").df().iloc[0]
+    start, end = split["calibration_date"], split["as_of_date"]
+    groups = ltv.backtest_groups(
+        dbt.ref("int_customer_btyd_summary").df(),
+        ltv.fit_parameters(calibration_fit, ltv.BGNBD_PARAMETERS),
+        float(clock.elapsed([start], [end])[0]),
         settings["backtest_top_frequency_group"],
-        campaign_treated=treated_customers(
-            treatments, split["calibration_date"], split["as_of_date"]
+        campaign_treated=ltv.treated_customers(
+            dbt.ref("int_clv_campaign_treatments").df(), start, end
         ),
         confidence=settings["backtest_confidence"],
     )
     return groups.assign(
-        calibration_date=split["calibration_date"],
-        as_of_date=split["as_of_date"],
-        holdout_days=int(split["holdout_days"]),
+        calibration_date=start, as_of_date=end, holdout_days=int(split["holdout_days"])
     )
