@@ -106,6 +106,18 @@ class SeasonalClock:
         return cumulative[index(end)] - cumulative[index(start)]
 
 
+def campaign_treatments(audiences: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
+    """Who was treated by a campaign, and when: per campaign and customer of its treated
+    arm, the campaign's measured window (`windows`: campaign_id, measured_from,
+    measured_until; `audiences`: campaign_id, customer_id, arm). A purchase history
+    cannot foresee a campaign: the backtest scores the customers treated during its
+    holdout apart, and the seasonal profiles leave treated customers out."""
+    treated = audiences.loc[audiences["arm"] == "treated", ["campaign_id", "customer_id"]]
+    return treated.merge(
+        windows[["campaign_id", "measured_from", "measured_until"]], on="campaign_id"
+    )
+
+
 def treated_customers(treatments: pd.DataFrame, start, end) -> set:
     """Customers in the treated arm of a campaign whose measured window overlaps
     [start, end) (`treatments`: customer_id, measured_from, measured_until)."""

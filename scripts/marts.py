@@ -208,9 +208,10 @@ REPORT = {
     ),
     "clv_backtest": _select(
         "clv_backtest",
-        "frequency_group frequency_group_label is_total customers predicted_purchases"
-        " actual_purchases error relative_error calibration_date as_of_date holdout_days",
-        "frequency_group",
+        "population frequency_group frequency_group_label is_total customers predicted_purchases"
+        " actual_purchases error relative_error relative_error_lower relative_error_upper"
+        " calibration_date as_of_date holdout_days",
+        "population desc, frequency_group",
     ),
     "clv_fit": _select(
         "clv_fit",

@@ -1102,7 +1102,9 @@ def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.Da
         if not churn.empty
         else 0
     )
-    total = backtest[backtest["is_total"].astype(bool)]
+    organic = backtest[backtest["population"] == "organic"]
+    treated = backtest[(backtest["population"] == "campaign_treated") & backtest["is_total"]]
+    total = organic[organic["is_total"].astype(bool)]
     error = total["relative_error"].iloc[0] if len(total) else np.nan
     first = backtest.iloc[0]
     cards = "".join(
@@ -1112,7 +1114,8 @@ def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.Da
             _card(
                 "Backtest error",
                 _signed_share(error) or "n/a",
-                "predicted against actual purchases in the holdout period",
+                "predicted against actual purchases in the holdout period"
+                + (f" (chance allows {_error_range(total.iloc[0])})" if len(total) else ""),
             ),
         ]
     )
@@ -1127,7 +1130,7 @@ def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.Da
         f"{pd.Timestamp(first['as_of_date']):%Y-%m-%d}; "
     )
     table = table_html(
-        backtest,
+        organic.assign(error_range=organic.apply(_error_range, axis=1)),
         [
             ("frequency_group_label", "Repeat purchases before the split", str),
             ("customers", "Customers", "{:,}".format),
@@ -1135,8 +1138,19 @@ def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.Da
             ("actual_purchases", "Actual purchases", lambda v: _number(v, 0)),
             ("error", "Error", lambda v: _number(v, 1)),
             ("relative_error", "Error share", _signed_share),
+            ("error_range", "Chance alone allows", str),
         ],
         "clv-backtest-table",
+    )
+    campaign = (
+        f"<p>{int(treated['customers'].iloc[0]):,} customers a campaign treated during the "
+        f"holdout bought {_number(treated['actual_purchases'].iloc[0], 0)} times against "
+        f"{_number(treated['predicted_purchases'].iloc[0], 1)} predicted "
+        f"({_signed_share(treated['relative_error'].iloc[0], missing='n/a')}): what a purchase "
+        "history cannot foresee, the campaign's effect (see the campaign results). They are "
+        "left out of the check above.</p>"
+        if len(treated)
+        else ""
     )
     return (
         f'{warning}<div class="headline" id="clv-cards">{cards}</div>'
@@ -1144,8 +1158,17 @@ def lifetime_value_html(backtest: pd.DataFrame, fits: pd.DataFrame, churn: pd.Da
         "with the highest spend whose probability of still being a customer has dropped; "
         "predicted CLV per customer is in <code>customers</code>. Whether to trust those "
         f"numbers: {period}per group of customers by their repeat purchases, predicted against "
-        "what they actually bought.</p>" + table
+        "what they actually bought, with the range chance alone allows at that many customers "
+        "(a miss inside it is no evidence against the model).</p>" + table + campaign
     )
+
+
+def _error_range(row) -> str:
+    """The sampling interval of a backtest row's relative error, as "-32.8% to -8.8%"."""
+    lower, upper = row["relative_error_lower"], row["relative_error_upper"]
+    if pd.isna(lower) or pd.isna(upper):
+        return "n/a"
+    return f"{_signed_share(lower)} to {_signed_share(upper)}"
 
 
 CAMPAIGN_METRICS = {

@@ -504,3 +504,29 @@ def test_seasonal_profiles_leave_out_campaign_treated_customers(seasonal):
     # The backtest's holdout from June holds the campaign: only those customers are apart.
     assert lv.treated_customers(treatments, "2011-06-01", "2012-01-01") == set(treated)
     assert lv.treated_customers(treatments, "2011-10-01", "2012-01-01") == set()
+
+
+def test_campaign_treatments_are_the_treated_arms_with_their_windows():
+    audiences = pd.DataFrame(
+        {
+            "campaign_id": ["a", "a", "b"],
+            "customer_id": [1, 2, 1],
+            "arm": ["treated", "control", "treated"],
+        }
+    )
+    windows = pd.DataFrame(
+        {
+            "campaign_id": ["a", "b"],
+            "measured_from": ["2011-09-01", "2011-06-01"],
+            "measured_until": ["2011-10-31", "2011-07-31"],
+            "observed_until": [None, None],
+        }
+    )
+    treatments = lv.campaign_treatments(audiences, windows)
+    assert sorted(zip(treatments["campaign_id"], treatments["customer_id"])) == [("a", 1), ("b", 1)]
+    assert set(treatments.columns) == {
+        "campaign_id",
+        "customer_id",
+        "measured_from",
+        "measured_until",
+    }

@@ -646,14 +646,17 @@ def test_default_paths(monkeypatch):
 def test_lifetime_value_section_shows_the_backtest_per_group_and_its_total_error():
     backtest = pd.DataFrame(
         {
-            "frequency_group": [0, 1, 2],
-            "frequency_group_label": ["0", "1+", "total"],
-            "is_total": [False, False, True],
-            "customers": [10, 5, 15],
-            "predicted_purchases": [4.0, 12.0, 16.0],
-            "actual_purchases": [5.0, 15.0, 20.0],
-            "error": [-1.0, -3.0, -4.0],
-            "relative_error": [-0.2, -0.2, -0.2],
+            "population": ["organic"] * 3 + ["campaign_treated"] * 3,
+            "frequency_group": [0, 1, 2] * 2,
+            "frequency_group_label": ["0", "1+", "total"] * 2,
+            "is_total": [False, False, True] * 2,
+            "customers": [10, 5, 15, 4, 4, 8],
+            "predicted_purchases": [4.0, 12.0, 16.0, 2.0, 6.0, 8.0],
+            "actual_purchases": [5.0, 15.0, 20.0, 5.0, 11.0, 16.0],
+            "error": [-1.0, -3.0, -4.0, -3.0, -5.0, -8.0],
+            "relative_error": [-0.2, -0.2, -0.2, -0.6, -0.45, -0.5],
+            "relative_error_lower": [np.nan, -0.5, -0.35, np.nan, -0.8, -0.7],
+            "relative_error_upper": [np.nan, 0.1, -0.05, np.nan, -0.1, -0.3],
             "calibration_date": pd.Timestamp("2011-08-07"),
             "as_of_date": pd.Timestamp("2011-12-10"),
             "holdout_days": 125,
@@ -662,9 +665,14 @@ def test_lifetime_value_section_shows_the_backtest_per_group_and_its_total_error
     fits = pd.DataFrame({"fit_scope": ["as_of"], "fit_problem": [None]})
     churn = pd.DataFrame({"is_control_group": [False, True], "customers": [9, 1]})
     page = report.lifetime_value_html(backtest, fits, churn)
-    assert page.count("<tr>") == 4  # header and three rows
+    assert page.count("<tr>") == 4  # header and the three organic rows
     assert '<td data-field="frequency_group_label">1+</td>' in page
     assert '<td data-field="relative_error">-20.0%</td>' in page
+    assert '<td data-field="error_range">-35.0% to -5.0%</td>' in page
+    assert '<td data-field="error_range">n/a</td>' in page
+    assert "chance allows -35.0% to -5.0%" in page
+    # The campaign-treated customers: one sentence, out of the check.
+    assert "8 customers a campaign treated" in page and "(-50.0%)" in page
     assert "before 2011-08-07" in page and "125 days" in page
     assert ">10<" in page and ">9<" in page  # the list and those to contact
     assert "could not be made" not in page
@@ -673,21 +681,28 @@ def test_lifetime_value_section_shows_the_backtest_per_group_and_its_total_error
     )
     assert "could not be made: no customer has a repeat" in failed
     assert "No data" in report.lifetime_value_html(backtest.iloc[0:0], fits, churn)
+    untreated = report.lifetime_value_html(backtest.iloc[:3], fits, churn)
+    assert "campaign treated" not in untreated
 
 
-def test_demo_report_shows_every_backtest_group_of_the_mart(demo_report, published_demo):
+def test_demo_report_shows_every_organic_backtest_group_of_the_mart(demo_report, published_demo):
     page = demo_report["path"].read_text(encoding="utf-8")
     with duckdb.connect(str(published_demo), read_only=True) as reader:
         labels = [
             row[0]
             for row in reader.sql(
-                "select frequency_group_label from clv_backtest order by frequency_group"
+                "select frequency_group_label from clv_backtest where population = 'organic'"
+                " order by frequency_group"
             ).fetchall()
         ]
+        treated = reader.sql(
+            "select customers from clv_backtest where population = 'campaign_treated' and is_total"
+        ).fetchone()[0]
     table = page.split('id="clv-backtest-table"')[1].split("</table>")[0]
     assert [
         cell.split(">")[1] for cell in table.split('data-field="frequency_group_label"')[1:]
     ] == [f"{label}</td" for label in labels]
+    assert f"{treated:,} customers a campaign treated during the holdout" in page
 
 
 def test_page_template_escapes_text_keeps_html_parts_and_inlines_css_and_script():

@@ -21,7 +21,11 @@ def model(dbt, session):
         float(clock.elapsed([start], [end])[0]),
         settings["backtest_top_frequency_group"],
         campaign_treated=ltv.treated_customers(
-            dbt.ref("int_clv_campaign_treatments").df(), start, end
+            ltv.campaign_treatments(
+                dbt.ref("int_campaign_audiences").df(), dbt.ref("int_campaign_windows").df()
+            ),
+            start,
+            end,
         ),
         confidence=settings["backtest_confidence"],
     )

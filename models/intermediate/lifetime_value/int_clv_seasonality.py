@@ -3,7 +3,11 @@
 the customers no campaign treated before it
 (customer_segmentation.lifetime_value.seasonality_table)."""
 
-from customer_segmentation.lifetime_value import seasonality_table, settings_from_config
+from customer_segmentation.lifetime_value import (
+    campaign_treatments,
+    seasonality_table,
+    settings_from_config,
+)
 
 
 def model(dbt, session):
@@ -11,7 +15,9 @@ def model(dbt, session):
     settings = settings_from_config(dbt.config.get("clv"))
     spend = dbt.ref("int_customer_spend_by_day").df()
     split = dbt.ref("int_clv_calibration_date").df().iloc[0]
-    treatments = dbt.ref("int_clv_campaign_treatments").df()
+    treatments = campaign_treatments(
+        dbt.ref("int_campaign_audiences").df(), dbt.ref("int_campaign_windows").df()
+    )
     return seasonality_table(
         spend, split["calibration_date"], split["as_of_date"], settings, treatments
     )
