@@ -330,11 +330,19 @@ def test_demo_marts_hold_the_fits_the_backtest_and_the_predictions(demo_warehous
         == customers
     )
     backtest = demo_warehouse.frame("select * from clv_backtest order by frequency_group")
-    total = backtest[backtest["is_total"]].iloc[0]
-    assert total["customers"] == fits.loc["calibration", "bgnbd_customers"]
-    assert (
-        total["actual_purchases"] == backtest.loc[~backtest["is_total"], "actual_purchases"].sum()
-    )
+    totals = backtest[backtest["is_total"]].set_index("population")
+    # The demo's autumn campaign treats half its audience inside the holdout.
+    assert set(totals.index) == {"organic", "campaign_treated"}
+    assert totals["customers"].sum() == fits.loc["calibration", "bgnbd_customers"]
+    groups = backtest[~backtest["is_total"]].groupby("population")["actual_purchases"].sum()
+    assert (totals["actual_purchases"] == groups[totals.index]).all()
+    assert (totals["relative_error_lower"] < totals["relative_error"]).all()
+    assert (totals["relative_error"] < totals["relative_error_upper"]).all()
+    seasonality = demo_warehouse.frame("select * from clv_seasonality")
+    assert len(seasonality) == 24
+    # Thirteen months before the as-of date: seasonal; eight before the calibration date: not.
+    flat = seasonality.groupby("fit_scope")["is_seasonal"].all()
+    assert flat["as_of"] and not flat["calibration"]
     predicted = demo_warehouse.value(
         "select count(*) from customers where probability_alive is not null and predicted_clv > 0"
     )

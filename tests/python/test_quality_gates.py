@@ -185,14 +185,13 @@ def test_gates_fail_when_a_model_has_no_data_test(broken_copy, gates_run, tmp_pa
 def test_sqlfluff_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
     project = broken_copy("bad_sql")
     uppercase = project / "models" / "marts" / "cluster_k_selection.sql"
-    trailing_comma = project / "models" / "marts" / "purchase_lines.sql"
+    trailing_comma = project / "models" / "marts" / "clv_seasonality.sql"
     text = uppercase.read_text()
     uppercase.write_text(text.replace("    select * from {{ ref(", "    SELECT * from {{ ref("))
     text = trailing_comma.read_text()
-    assert "        country\n    from classified" in text
-    trailing_comma.write_text(
-        text.replace("        country\n    from", "        country,\n    from")
-    )
+    last_column = "        cast(flat_reason as varchar) as flat_reason\n"
+    assert last_column in text
+    trailing_comma.write_text(text.replace(last_column, last_column.replace("\n", ",\n")))
 
     result = run_gates(
         "--only",
@@ -200,7 +199,7 @@ def test_sqlfluff_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
         "--sql-path",
         "models/marts/cluster_k_selection.sql",
         "--sql-path",
-        "models/marts/purchase_lines.sql",
+        "models/marts/clv_seasonality.sql",
         project=project,
     )
     output = result.stdout + result.stderr
