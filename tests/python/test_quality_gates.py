@@ -206,7 +206,7 @@ def test_sqlfluff_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
     assert result.returncode != 0, output[-8000:]
     assert gate_status(output, "sqlfluff") == "FAILED"
     assert re.search(r"models/marts/cluster_k_selection\.sql:\d+:\d+: CP01 ", output), output
-    assert re.search(r"models/marts/purchase_lines\.sql:\d+:\d+: CV03 ", output), output
+    assert re.search(r"models/marts/clv_seasonality\.sql:\d+:\d+: CV03 ", output), output
 
 
 # ------------------------------------------- the generic tests, pass and fail
