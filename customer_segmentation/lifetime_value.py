@@ -69,7 +69,6 @@ def settings_from_config(config: dict) -> dict:
 
 # ---- Seasonality ---------------------------------------------------------------
 
-SEASONALITY_OPTIONS = ("month_of_year", "none")
 # Mean days per month of the year (February over leap years), to weigh the profile.
 DAYS_IN_MONTH = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 # A prior of this many purchases per month at the average intensity keeps a month
