@@ -3,14 +3,18 @@
 For every size and format it generates the lines with the project's generator (timed
 apart), runs the full ``dbt build`` on them in a directory of its own (its own DuckDB
 file, target and log paths), and measures the wall time, the peak memory of the whole
-process tree and each model's time (from dbt's run_results.json). The pandas +
+process tree and every node's time (from dbt's run_results.json). The pandas +
 scikit-learn baseline (scripts/benchmark/baseline_notebook.py) then runs on the same file in a
 subprocess with a cap on its resident memory and a timeout, so "out of memory" and
 "timed out" are recorded instead of taking the machine down. The results go to a Markdown page
-(docs/benchmarks.md by default) and to results.json in the data directory.
+(docs/benchmarks.md by default) and to results.json in the data directory. results.json keeps
+every node's seconds; the page, like everything outside models/, names no intermediate model:
+it sums the models per domain (their folder under models/, from dbt's manifest), names the
+staging models and marts, and explains the slowest with the models' own `meta.cost`.
 
     python -m scripts.benchmark.bench                                      # 100k, 1M, 10M lines
     python -m scripts.benchmark.bench --sizes 100000000 --formats parquet --merge
+    python -m scripts.benchmark.bench --render-only --manifest target/manifest.json
     make bench BENCH_ARGS="--sizes 100000 1000000 10000000 100000000"
 
 Every number in the page, prose included, is computed here from the measurements.
