@@ -1292,6 +1292,12 @@ def main(argv: list[str] | None = None) -> int:
             for result in saved:
                 describe(result, manifest)
             clustering = label(clustering, manifest)
+        elif any(r.model_seconds and not r.model_domains for r in saved):
+            print(
+                "[bench] results.json of an older bench.py: its models have no domain (shown "
+                f"as '{UNKNOWN_DOMAIN}'); pass --manifest target/manifest.json after `dbt parse`",
+                file=sys.stderr,
+            )
         write_page(out, saved, args, clustering, saved_finished(results_path))
         return 0
     if args.only_clustering:

@@ -424,7 +424,11 @@ def measure(customers: int, manifest: dict, snapshots: int = 13, seed: int = 42)
 
 
 def feeds_text(row: dict) -> str:
-    return ", ".join(f"`{name}`" for name in row.get("feeds", [])) or "no mart"
+    """The marts a model feeds; an older run's row without them (rendered without
+    --manifest) shows a dash."""
+    if "feeds" not in row:
+        return "–"
+    return ", ".join(f"`{name}`" for name in row["feeds"]) or "no mart"
 
 
 def render(results: list[dict]) -> list[str]:
@@ -472,14 +476,14 @@ def render(results: list[dict]) -> list[str]:
         ]
         totals = dict.fromkeys(PHASES, 0.0)
         cpu_total = 0.0
-        for row in result["models"]:
+        for step, row in enumerate(result["models"], start=1):
             total = sum(row[p] for p in PHASES)
             cpu = sum(row["cpu"].values())
             cpu_total += cpu
             for p in PHASES:
                 totals[p] += row[p]
             lines.append(
-                f"| {row['step']} | {feeds_text(row)} | {row['rows']:,} | {row['df']:.2f} "
+                f"| {step} | {feeds_text(row)} | {row['rows']:,} | {row['df']:.2f} "
                 f"| {row['compute']:.2f} | {row['knn_predict']:.2f} | {row['write']:.2f} "
                 f"| {total:.2f} | {cpu:.2f} |"
             )
