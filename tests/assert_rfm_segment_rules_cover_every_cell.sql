@@ -1,4 +1,4 @@
-{#- For every bin count the settings accept (macro rfm_supported_bins), every
+{#- For every bin count the settings accept (macros rfm_supported_bins, rfm_score_cells), every
     R x FM cell is covered by at least one segment rule of that count, so no
     customer can be left without a segment whichever rfm_bins is set. Returns
     the uncovered cells. -#}
@@ -12,17 +12,12 @@ rules as (
 
 cells as (
 
-    {%- for bins in rfm_supported_bins() %}
-        {%- set outer_loop = loop %}
-        {%- for r_score in range(1, bins + 1) %}
-            {%- for fm_score in range(1, bins + 1) %}
+    {%- for bins, r_score, fm_score in rfm_score_cells() %}
     select
         {{ bins }} as rfm_bins,
         {{ r_score }} as r_score,
         {{ fm_score }} as fm_score
-    {{ 'union all' if not (outer_loop.last and loop.last and r_score == bins) }}
-            {%- endfor %}
-        {%- endfor %}
+    {{ 'union all' if not loop.last }}
     {%- endfor %}
 
 ),
