@@ -10,8 +10,9 @@
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- Spark reads two adjacent literals as one ('Can''t' is 'Cant') and a backslash as an
-    escape ('\.' is '.'): both are escaped with a backslash. -#}
+{#- Spark before 4.1 reads 'Can''t' as two adjacent literals, joined: 'Cant' (SPARK-52545
+    made '' a quote), and every version reads a backslash as an escape ('\.' is '.'):
+    both are escaped with a backslash, which every version reads. -#}
 {% macro spark__text_literal(value) -%}
     '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
