@@ -189,7 +189,7 @@ def test_sqlfluff_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
     text = uppercase.read_text()
     uppercase.write_text(text.replace("    select * from {{ ref(", "    SELECT * from {{ ref("))
     text = trailing_comma.read_text()
-    last_column = "        cast(flat_reason as varchar) as flat_reason\n"
+    last_column = "        cast(flat_reason as {{ dbt.type_string() }}) as flat_reason\n"
     assert last_column in text
     trailing_comma.write_text(text.replace(last_column, last_column.replace("\n", ",\n")))
 

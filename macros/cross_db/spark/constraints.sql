@@ -30,13 +30,13 @@
         {%- set failed = [] -%}
         {%- for name in not_null -%}
             {%- if row[loop.index0] > 0 -%}
-                {%- do failed.append(name ~ ' (' ~ row[loop.index0] ~ ' nulls)') -%}
+                {%- do failed.append(name ~ ' (' ~ row[loop.index0] ~ ' rows)') -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if failed -%}
-            {{ exceptions.raise_compiler_error("The contract of " ~ model.name ~ " declares not_null on "
-                ~ failed | join(', ') ~ ", which hold nulls (checked after writing: a "
-                ~ config.get('file_format') ~ " table has no constraints; file_format delta enforces them in the table)") }}
+            {{ exceptions.raise_compiler_error("The contract of " ~ model.name ~ " declares not_null on columns that hold nulls: "
+                ~ failed | join(', ') ~ ". A " ~ config.get('file_format') ~ " table has no constraints, so they are checked"
+                ~ " once it is written; file_format delta (SEGMENTATION_SPARK_FILE_FORMAT) keeps them in the table") }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
