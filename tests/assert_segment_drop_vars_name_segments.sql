@@ -14,7 +14,7 @@ named as (
     {% for setting, name in named -%}
     select
         '{{ setting }}' as setting,
-        '{{ name | replace("'", "''") }}' as rfm_segment
+        {{ text_literal(name) }} as rfm_segment
     {% if not loop.last %}
     union all
     {% endif -%}

@@ -12,12 +12,12 @@ seasonality as (
 final as (
 
     select
-        cast(fit_scope as varchar) as fit_scope,
+        cast(fit_scope as {{ dbt.type_string() }}) as fit_scope,
         cast(month_of_year as integer) as month_of_year,
         cast(purchase_intensity as double) as purchase_intensity,
         cast(is_seasonal as boolean) as is_seasonal,
         cast(profile_purchases as bigint) as profile_purchases,
-        cast(flat_reason as varchar) as flat_reason
+        cast(flat_reason as {{ dbt.type_string() }}) as flat_reason
 
     from seasonality
 

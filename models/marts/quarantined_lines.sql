@@ -35,11 +35,11 @@ final as (
         classified.description,
         coalesce(
             classified.quantity_raw,
-            regexp_replace(cast(classified.quantity as {{ dbt.type_string() }}), '\.?0+$', '')
+            regexp_replace(cast(classified.quantity as {{ dbt.type_string() }}), '[.]?0+$', '')
         ) as quantity_raw,
         coalesce(
             classified.price_raw,
-            regexp_replace(cast(classified.{{ exported_price }} as {{ dbt.type_string() }}), '\.?0+$', '')
+            regexp_replace(cast(classified.{{ exported_price }} as {{ dbt.type_string() }}), '[.]?0+$', '')
         ) as price_raw,
         coalesce(
             classified.invoice_date_raw, cast(classified.invoiced_at as {{ dbt.type_string() }})

@@ -15,7 +15,7 @@ final as (
         as_of.as_of_date,
         as_of.is_configured as as_of_date_is_configured,
         as_of.last_transaction_date,
-        cast('{{ var("currency") }}' as varchar) as currency,
+        cast({{ text_literal(var('currency')) }} as {{ dbt.type_string() }}) as currency,
         cast({{ var('high_returner_threshold') }} as double) as high_returner_threshold,
         cast({{ var('control_group_share') }} as double) as control_group_share,
         cast({{ var('rfm_bins') }} as integer) as rfm_bins

@@ -37,7 +37,7 @@ renamed as (
         {{ raw_column('invoice_date') }} as invoice_date_raw,
         {{ invoice_timestamp(date_column, source_types.get(date_column | lower)) }} as invoiced_at,
         -- Exports that went through a spreadsheet write ids as floats: 12923.0.
-        regexp_replace({{ raw_text('customer_id') }}, '\.0+$', '') as customer_id,
+        regexp_replace({{ raw_text('customer_id') }}, '[.]0+$', '') as customer_id,
         {{ raw_text('country') }} as country
 
     from source
@@ -62,8 +62,8 @@ held as (
     select
         *,
         -- A number is a finite decimal or float literal ('NaN' and 'inf' are not).
-        coalesce(isfinite(quantity_number), false) as is_quantity_number,
-        coalesce(isfinite(price_number), false) as is_price_number,
+        coalesce({{ is_finite('quantity_number') }}, false) as is_quantity_number,
+        coalesce({{ is_finite('price_number') }}, false) as is_price_number,
         {{ held_exactly('quantity', 'quantity_raw', 'quantity_number', exact_type) }} as is_quantity_exact,
         {{ held_exactly('price_held', 'price_raw', 'price_number', exact_type) }} as is_price_exact,
         -- Below this the product of the held values fits 64-bit decimals: exact and fast.

@@ -1,7 +1,7 @@
 """The project's quality gates, in one command: lint, documentation, tests, conventions.
 
     .venv/bin/python -m scripts.devtools.quality_gates              # every gate (make gates)
-    .venv/bin/python -m scripts.devtools.quality_gates --only ruff --only sqlfluff   # make lint
+    make lint                     # --only ruff --only sqlfluff --only portable
 
 Gates, in order (each names what failed):
 
@@ -19,6 +19,10 @@ Gates, in order (each names what failed):
 - bouncer: the project conventions in dbt-bouncer.yml (layer naming, lineage
   between layers, contracts, access, descriptions of models, columns, seeds, sources,
   macros and macro arguments, a data test on every model).
+- portable: no DuckDB-only SQL (DUCKDB_ONLY: functions and syntax Spark lacks or reads
+  otherwise) in models, macros and singular tests outside the macros dbt dispatches to
+  one engine (duckdb__x, spark__x); each finding names the file, the line, the
+  construct and the macro to use instead.
 
 Only what no tool checks is written here: the layer groups and colours of the docs
 site, the __overview__ page, source column and macro argument descriptions, and tested primary keys
@@ -51,7 +55,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-GATES = ("ruff", "sqlfluff", "docs", "coverage", "keys", "bouncer")
+GATES = ("ruff", "sqlfluff", "docs", "coverage", "keys", "bouncer", "portable")
 SQL_PATHS = ("models", "analyses", "tests")
 LAYERS = ("staging", "intermediate", "marts")
 KEY_TESTS = ("unique_combination_of_columns", "exactly_one_row")
@@ -321,6 +325,194 @@ def layer_problems(manifest: dict) -> list[str]:
     return problems
 
 
+# ------------------------------------------ portable SQL: DuckDB-only syntax
+
+# Where the SQL that runs on every engine lives (singular tests included).
+PORTABLE_PATHS = ("models", "macros", "tests")
+
+
+@dataclass(frozen=True)
+class DuckdbOnly:
+    """A DuckDB-only construct: the pattern that finds it, why another engine (Spark)
+    cannot run it as written, and what the model uses instead."""
+
+    name: str
+    pattern: str
+    why: str
+    instead: str
+
+
+# Checked against Spark SQL's function registry (pyspark 4.3) and reference: each
+# construct is missing from Spark or means something else there.
+DUCKDB_ONLY = (
+    DuckdbOnly(
+        "read_csv/read_parquet/read_json",
+        r"\bread_(csv|csv_auto|parquet|json|json_auto)\s*\(",
+        "a DuckDB table function; Spark reads files through tables of its catalog",
+        "source('shop', 'transactions') (spark_register_raw_source on Spark)",
+    ),
+    DuckdbOnly("isfinite", r"\bisfinite\s*\(", "Spark has no isfinite", "is_finite()"),
+    DuckdbOnly(
+        "hash",
+        r"\bhash\s*\(",
+        "DuckDB's hash is 64-bit, Spark's a 32-bit murmur3 (many more collisions)",
+        "row_hash() (or hash_to_unit_interval() for a stable bucket)",
+    ),
+    DuckdbOnly(
+        ":: cast",
+        r"::",
+        "Spark before 4.0 has no :: cast",
+        "cast(x as type)",
+    ),
+    DuckdbOnly(
+        "qualify",
+        r"\bqualify\b",
+        "Apache Spark has QUALIFY only from 4.2",
+        "a where on the window's column in the next CTE",
+    ),
+    DuckdbOnly(
+        "list_/struct_ functions",
+        r"\b(list|struct)_[a-z_]+\s*\(",
+        "DuckDB's nested-type functions; Spark's are array_*, struct, named_struct",
+        "a dispatched macro in macros/cross_db/",
+    ),
+    DuckdbOnly(
+        "strptime/strftime",
+        r"\b(try_)?(strptime|strftime)\s*\(",
+        "strptime formats are DuckDB's; Spark parses with Java patterns (to_timestamp)",
+        "parse_timestamp()",
+    ),
+    DuckdbOnly(
+        "epoch functions",
+        r"\bepoch(_ms|_us|_ns)?\s*\(",
+        "Spark has unix_millis/timestamp_millis instead",
+        "a dispatched macro in macros/cross_db/",
+    ),
+    DuckdbOnly(
+        "to_timestamp",
+        r"\bto_timestamp\s*\(",
+        "DuckDB's to_timestamp reads epoch seconds, Spark's parses text",
+        "parse_timestamp() (text) or a dispatched macro (epoch)",
+    ),
+    DuckdbOnly(
+        "regexp_matches/regexp_full_match",
+        r"\bregexp_(matches|full_match)\s*\(",
+        "Spark has rlike/regexp_like instead",
+        "a dispatched macro in macros/cross_db/",
+    ),
+    DuckdbOnly(
+        "regexp_extract",
+        r"\bregexp_extract(_all)?\s*\(",
+        "the default group differs (DuckDB 0, the whole match; Spark 1)",
+        "a dispatched macro in macros/cross_db/ that passes the group",
+    ),
+    DuckdbOnly(
+        "datediff/date_diff",
+        r"\bdate_?diff\s*\(",
+        "DuckDB's takes (part, start, end), Spark's (end, start) in days",
+        "dbt.datediff()",
+    ),
+    DuckdbOnly(
+        "timezone",
+        r"\btimezone\s*\(",
+        "Spark has no timezone(); it converts with from_utc_timestamp",
+        "local_time()",
+    ),
+    DuckdbOnly(
+        "range/generate_series",
+        r"\b(generate_series\s*\(|from\s+range\s*\()",
+        "DuckDB's date ranges; Spark's range() counts integers only",
+        "date_spine()",
+    ),
+    DuckdbOnly(
+        "bitstring_agg",
+        r"\bbitstring_agg\s*\(",
+        "a DuckDB aggregate",
+        "distinct_id_count()",
+    ),
+    DuckdbOnly(
+        "unnest", r"\bunnest\s*\(", "Spark explodes arrays with explode()", "a dispatched macro"
+    ),
+    DuckdbOnly(
+        "materialized CTE",
+        r"\bas\s+(not\s+)?materialized\s*\(",
+        "a DuckDB (and Postgres) CTE hint",
+        "a dispatched macro (numbered_by_position shows how)",
+    ),
+    DuckdbOnly(
+        "star modifiers",
+        r"\*\s*(exclude|replace)\s*\(|\bcolumns\s*\(",
+        "DuckDB's * exclude/replace and columns() have no Spark equivalent",
+        "the columns listed (select_contract_columns())",
+    ),
+    DuckdbOnly(
+        "union by name",
+        r"\bunion\s+(all\s+)?by\s+name\b",
+        "Spark has no union by name in SQL",
+        "the columns listed in each branch",
+    ),
+    DuckdbOnly(
+        "varchar",
+        r"\bvarchar\b(?!\s*\()",
+        "Spark needs a length for varchar",
+        "{{ dbt.type_string() }} in SQL, string in YAML types",
+    ),
+    DuckdbOnly(
+        "backslash in a string literal",
+        r"'[^'\n]*\\[^'\n]*'",
+        "Spark reads a backslash in a literal as an escape ('\\.' is '.')",
+        "a character class ([.]) in a pattern, text_literal() for a value",
+    ),
+)
+
+# The implementations dbt dispatches to one engine (duckdb__x, spark__x): the only place
+# an engine's own SQL belongs. default__ versions must be portable and are scanned.
+ENGINE_MACRO = re.compile(
+    r"{%-?\s*macro\s+(?!default__)[a-z0-9]+__\w+.*?{%-?\s*endmacro\s*-?%}", re.S
+)
+SQL_TEXT_ONLY = ("varchar", "backslash in a string literal")
+JINJA_COMMENT = re.compile(r"{#.*?#}", re.S)
+SQL_COMMENT = re.compile(r"--[^\n]*")
+JINJA_TAG = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def blank(match: re.Match) -> str:
+    """The matched text with everything but line breaks blanked (line numbers kept)."""
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def duckdb_only_sql(path: Path, text: str) -> list[str]:
+    """`path:line: construct (why): use instead` for each DuckDB-only construct in the
+    SQL of one file, outside comments and engine-specific macros."""
+    text = JINJA_COMMENT.sub(blank, text)
+    text = ENGINE_MACRO.sub(blank, text)
+    text = SQL_COMMENT.sub(blank, text)
+    sql_only = JINJA_TAG.sub(blank, text)
+    problems = []
+    for construct in DUCKDB_ONLY:
+        # Types and escapes are checked in the SQL text only (Jinja has its own strings);
+        # functions in Jinja too, where it writes SQL, but not a macro call (dbt.datediff).
+        haystack = sql_only if construct.name in SQL_TEXT_ONLY else text
+        for match in re.finditer(construct.pattern, haystack, flags=re.I):
+            if haystack[max(match.start() - 1, 0)] == ".":
+                continue
+            line = haystack.count("\n", 0, match.start()) + 1
+            problems.append(
+                f"{path}:{line}: {construct.name} `{match.group(0).strip()}` "
+                f"({construct.why}): use {construct.instead}"
+            )
+    return problems
+
+
+def portable_sql_problems(project_dir: Path) -> list[str]:
+    problems: list[str] = []
+    for folder in PORTABLE_PATHS:
+        for path in sorted((project_dir / folder).rglob("*.sql")):
+            relative = path.relative_to(project_dir)
+            problems += duckdb_only_sql(relative, path.read_text())
+    return problems
+
+
 # ------------------------------------------- tool output: pure parsers
 
 
@@ -552,6 +744,12 @@ def gate_keys(context: Context) -> GateResult:
     return gate
 
 
+def gate_portable(context: Context) -> GateResult:
+    gate = GateResult("portable")
+    gate.problems = portable_sql_problems(context.project_dir)
+    return gate
+
+
 def gate_bouncer(context: Context) -> GateResult:
     gate = GateResult("bouncer")
     config_path = context.work_dir / "dbt-bouncer.yml"
@@ -587,6 +785,7 @@ GATE_FUNCTIONS = {
     "coverage": gate_coverage,
     "keys": gate_keys,
     "bouncer": gate_bouncer,
+    "portable": gate_portable,
 }
 NEEDS_ARTIFACTS = ("coverage", "keys", "bouncer")
 

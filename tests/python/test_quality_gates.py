@@ -189,7 +189,7 @@ def test_sqlfluff_fails_on_uppercase_keyword_and_trailing_comma(broken_copy):
     text = uppercase.read_text()
     uppercase.write_text(text.replace("    select * from {{ ref(", "    SELECT * from {{ ref("))
     text = trailing_comma.read_text()
-    last_column = "        cast(flat_reason as varchar) as flat_reason\n"
+    last_column = "        cast(flat_reason as {{ dbt.type_string() }}) as flat_reason\n"
     assert last_column in text
     trailing_comma.write_text(text.replace(last_column, last_column.replace("\n", ",\n")))
 
@@ -595,3 +595,81 @@ def test_pre_commit_hooks_are_local_and_run_every_gate():
         elif Path(command[0]).name == "ruff":
             covered.add("ruff")
     assert covered == set(quality_gates.GATES)
+
+
+# ------------------------------------------------ portable SQL (gate portable)
+
+ENGINE_MACROS = """\
+{#- isfinite( in a comment is fine. -#}
+{% macro is_finite_probe(x) -%}
+    {{ return(adapter.dispatch('is_finite_probe', 'customer_segmentation')(x)) }}
+{%- endmacro %}
+
+{% macro duckdb__is_finite_probe(x) -%}
+    isfinite({{ x }}) and hash({{ x }}) is not null
+{%- endmacro %}
+
+{% macro default__is_finite_probe(x) -%}
+    isfinite({{ x }})
+{%- endmacro %}
+"""
+
+
+def test_portable_sql_skips_engine_macros_and_comments_but_not_default_ones():
+    problems = quality_gates.duckdb_only_sql(Path("macros/cross_db/probe.sql"), ENGINE_MACROS)
+    expected = "macros/cross_db/probe.sql:11: isfinite `isfinite(` (Spark has no isfinite)"
+    assert problems == [expected + ": use is_finite()"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "construct"),
+    [
+        ("select id::bigint as id from t", ":: cast"),
+        ("select * from t qualify row_number() over (order by id) = 1", "qualify"),
+        ("select regexp_replace(id, '\\.0+$', '') from t", "backslash in a string literal"),
+        ("select cast(id as varchar) from t", "varchar"),
+        ("select * from read_parquet('x.parquet')", "read_csv/read_parquet/read_json"),
+        ("select try_strptime(d, '%d/%m/%Y') from t", "strptime/strftime"),
+        ("select list_aggregate(xs, 'sum') from t", "list_/struct_ functions"),
+        ("select datediff('day', a, b) from t", "datediff/date_diff"),
+    ],
+)
+def test_portable_sql_finds_each_duckdb_construct(sql, construct):
+    problems = quality_gates.duckdb_only_sql(Path("models/m.sql"), sql)
+    assert [p.split(": ", 1)[1].split(" `")[0] for p in problems] == [construct], problems
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select {{ dbt.datediff('a', 'b', 'day') }} as days from t",
+        "select regexp_replace(id, '[.]0+$', '') from t",
+        "select cast(id as {{ dbt.type_string() }}), cast(c as varchar(10)) from t",
+        "select {{ row_hash(['a', 'b']) }} as h from t  -- not hash(a, b)",
+        "{%- set t = (data_type or 'varchar') | replace('\\\\', '') -%} select 1 as one",
+    ],
+)
+def test_portable_sql_passes_portable_sql(sql):
+    assert quality_gates.duckdb_only_sql(Path("models/m.sql"), sql) == []
+
+
+def test_portable_gate_fails_on_a_model_with_a_duckdb_only_call(broken_copy):
+    """The gate as `make lint` runs it: the repository passes; a model that calls
+    DuckDB's isfinite() directly fails it, named with its line and the macro to use."""
+    assert gate_status(run_gates("--only", "portable").stdout, "portable") == "passed"
+    project = broken_copy("duckdb_only")
+    model = project / "models" / "staging" / "stg_shop__transactions.sql"
+    text = model.read_text()
+    dispatched = "coalesce({{ is_finite('price_number') }}, false)"
+    assert dispatched in text
+    model.write_text(text.replace(dispatched, "coalesce(isfinite(price_number), false)"))
+    line = model.read_text()[: model.read_text().index("isfinite(price_number)")].count("\n") + 1
+
+    result = run_gates("--only", "portable", project=project)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-8000:]
+    assert gate_status(output, "portable") == "FAILED", output[-8000:]
+    assert (
+        f"models/staging/stg_shop__transactions.sql:{line}: isfinite `isfinite(` "
+        "(Spark has no isfinite): use is_finite()"
+    ) in output, output[-8000:]

@@ -42,6 +42,5 @@
             ~ "', multiLine 'true', enforceSchema 'false', mode 'PERMISSIVE')" -%}
     {%- endif -%}
     {%- do run_query(statement) -%}
-    {%- do spark_register_shims() -%}
     {{ log('Registered ' ~ relation ~ ': ' ~ statement, info=true) }}
 {%- endmacro %}

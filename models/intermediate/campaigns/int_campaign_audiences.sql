@@ -17,9 +17,8 @@
     are held out. -#}
 {{ config(
     materialized='incremental',
-    unique_key='campaign_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    **incremental_by_partition('campaign_id', 'delete+insert')
 ) }}
 with
 

@@ -6,12 +6,12 @@
 with
 
 -- Lines that share the five text values are found first with one aggregate over a hash
--- of them (cheap: no casts, one 64-bit key); only those few lines go through the exact
+-- of them (row_hash: no casts, one 64-bit key); only those few lines go through the exact
 -- window. Equal lines always have equal hashes, and the window compares the values
 -- themselves, so the result is the window's over every line at a fraction of its cost.
 repeated_text_hashes as (
 
-    select hash({{ text_columns | join(', ') }}) as text_hash
+    select {{ row_hash(text_columns) }} as text_hash
     from {{ ref('stg_shop__transactions') }}
     group by 1
     having count(*) > 1
@@ -36,7 +36,7 @@ occurrences as (
         ) as occurrence
     from {{ ref('stg_shop__transactions') }}
     where
-        hash({{ text_columns | join(', ') }})
+        {{ row_hash(text_columns) }}
         in (select repeated_text_hashes.text_hash from repeated_text_hashes)
 
 ),

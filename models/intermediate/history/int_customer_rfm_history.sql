@@ -20,9 +20,9 @@
     fails when that is the case. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_segment_history_snapshots') }} where is_period_end){% endif %}"
+    pre_hook="{% if is_incremental() %}{{ delete_partitions_not_in(this, 'snapshot_date', 'select snapshot_date from ' ~ ref('int_segment_history_snapshots') ~ ' where is_period_end') }}{% endif %}",
+    **incremental_by_partition('snapshot_date', 'append')
 ) }}
 {%- set grain = var('segment_history_grain') -%}
 with

@@ -1,29 +1,10 @@
-{#- TEMPORARY, for the port's groundwork only. seeds/_seeds.yml types its text
-    columns `varchar`, which DuckDB knows and Spark rejects without a length
-    ("DataType VARCHAR requires a length parameter"). The port writes `string` there
-    (DuckDB reads it as varchar, Spark as its string type) and removes this file; until
-    then the Spark seed macros see `string` for `varchar`. -#}
-{% macro spark_seed_with_string_types(model) -%}
-    {%- set column_types = model['config'].get('column_types', {}) -%}
-    {%- set mapped = {} -%}
-    {%- for name, data_type in column_types.items() -%}
-        {%- do mapped.update({name: 'string' if data_type | lower == 'varchar' else data_type}) -%}
-    {%- endfor -%}
-    {%- do model['config'].update({'column_types': mapped}) -%}
-{%- endmacro %}
-
-{% macro spark__create_csv_table(model, agate_table) -%}
-    {%- do spark_seed_with_string_types(model) -%}
-    {{ return(dbt.spark__create_csv_table(model, agate_table)) }}
-{%- endmacro %}
-
 {#- dbt-spark's session connection puts seed values into the insert with
     `sql % parameters`, each wrapped in quotes but not escaped (dbt-spark 1.11,
     dbt/adapters/spark/session.py, SessionConnectionWrapper._fix_binding), so a value
     with an apostrophe (the segment "Can't Lose Them") breaks the statement. Here the
-    values are written as escaped literals instead, with the same casts. -#}
+    values are written as escaped literals instead (spark__text_literal), with the
+    same casts. -#}
 {% macro spark__load_csv_rows(model, agate_table) -%}
-    {%- do spark_seed_with_string_types(model) -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set types = [] -%}
     {%- for column_name in agate_table.column_names -%}
@@ -38,7 +19,7 @@
                 {%- if value is none -%}
                     {%- set literal = 'null' -%}
                 {%- else -%}
-                    {%- set literal = "'" ~ (value | string | replace('\\', '\\\\') | replace("'", "\\'")) ~ "'" -%}
+                    {%- set literal = spark__text_literal(value) -%}
                 {%- endif -%}
                 {%- do cells.append('cast(' ~ literal ~ ' as ' ~ types[loop.index0] ~ ')') -%}
             {%- endfor -%}
