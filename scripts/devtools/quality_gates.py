@@ -14,8 +14,9 @@ Gates, in order (each names what failed):
   and every macro argument described. dbt-coverage's own test coverage is per column and
   printed for information.
 - keys: every model's primary key tested unique and not null (a column with a
-  unique test and a not_null or not_null_columns test or a constraint, a unique_combination_of_columns
-  test over not-null columns, or an exactly_one_row test).
+  unique test and a not_null or not_null_columns test or a constraint, a
+  unique_combination_of_columns test over not-null columns, or an exactly_one_row
+  test).
 - bouncer: the project conventions in dbt-bouncer.yml (layer naming, lineage
   between layers, contracts, access, descriptions of models, columns, seeds, sources,
   macros and macro arguments, a data test on every model).

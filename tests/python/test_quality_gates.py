@@ -272,7 +272,9 @@ PROBE_YAML = {
                 ),
                 probe_test("exactly_one_row", "probe_exactly_one_row_fail"),
                 probe_test(
-                    "not_null_columns", "probe_not_null_columns_pass", {"columns": ["id", "v", "grp"]}
+                    "not_null_columns",
+                    "probe_not_null_columns_pass",
+                    {"columns": ["id", "v", "grp"]},
                 ),
                 {
                     "not_null_columns": {
