@@ -54,17 +54,27 @@ def mart_columns(manifest: dict) -> dict[str, list[str]]:
 
 
 def model_notes(manifest: dict) -> dict[str, str]:
-    """Every model's `meta.cost` (why it costs what it does, for the benchmark page), else
-    the first sentence of its description."""
+    """Every model's `meta.cost`: why it costs what it does, quoted by the benchmark page.
+    Only that key: a description says what a model holds, not why it is slow, and may name
+    intermediate models, which no page outside dbt names."""
     notes = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model":
             continue
         meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
-        text = meta.get("cost") or (node.get("description") or "").strip().split(". ")[0]
-        if text:
-            notes[node["name"]] = " ".join(text.rstrip(".").split())
+        if meta.get("cost"):
+            notes[node["name"]] = " ".join(meta["cost"].strip().rstrip(".").split())
     return notes
+
+
+def model_domains(manifest: dict) -> dict[str, str]:
+    """Every model's folder under models/ (`staging`, `intermediate/rfm`, `marts`, ...): the
+    project's domains, by which the benchmark page groups what the intermediate models cost."""
+    return {
+        node["name"]: "/".join(node["fqn"][1:-1]) or "models"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
 
 
 class Selection(NamedTuple):

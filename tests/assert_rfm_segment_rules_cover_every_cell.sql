@@ -1,42 +1,47 @@
-{#- Every R x FM cell of the configured number of bins is covered by at least
-    one segment rule, so no customer can be left without a segment. Returns
+{#- For every bin count the settings accept (macro rfm_supported_bins), every
+    R x FM cell is covered by at least one segment rule of that count, so no
+    customer can be left without a segment whichever rfm_bins is set. Returns
     the uncovered cells. -#}
 with
 
-scores as (
+rules as (
 
-    select score from (
-        {%- for score in range(1, var('rfm_bins') + 1) %}
-        select {{ score }} as score{{ ' union all' if not loop.last }}
-        {%- endfor %}
-    ) as score_values
+    select * from {{ ref('rfm_segment_rules') }}
 
 ),
 
 cells as (
 
+    {%- for bins in rfm_supported_bins() %}
+        {%- set outer_loop = loop %}
+        {%- for r_score in range(1, bins + 1) %}
+            {%- for fm_score in range(1, bins + 1) %}
     select
-        r.score as r_score,
-        fm.score as fm_score
-    from scores as r
-    cross join scores as fm
+        {{ bins }} as rfm_bins,
+        {{ r_score }} as r_score,
+        {{ fm_score }} as fm_score
+    {{ 'union all' if not (outer_loop.last and loop.last and r_score == bins) }}
+            {%- endfor %}
+        {%- endfor %}
+    {%- endfor %}
 
 ),
 
-rules as (
+final as (
 
-    select * from {{ ref('rfm_segment_rules') }}
-    where rfm_bins = {{ var('rfm_bins') }}
+    select
+        cells.rfm_bins,
+        cells.r_score,
+        cells.fm_score
+    from cells
+    where not exists (
+        select 1 as is_covered from rules
+        where
+            rules.rfm_bins = cells.rfm_bins
+            and cells.r_score between rules.r_score_min and rules.r_score_max
+            and cells.fm_score between rules.fm_score_min and rules.fm_score_max
+    )
 
 )
 
-select
-    cells.r_score,
-    cells.fm_score
-from cells
-where not exists (
-    select 1 as is_covered from rules
-    where
-        cells.r_score between rules.r_score_min and rules.r_score_max
-        and cells.fm_score between rules.fm_score_min and rules.fm_score_max
-)
+select * from final

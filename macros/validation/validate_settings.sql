@@ -76,9 +76,9 @@
     {%- endif -%}
 
     {#- ---- RFM ---- -#}
-    {#- Segment rules exist for these bin counts (seeds/rfm_segment_rules.csv, checked by a test). -#}
-    {%- if var('rfm_bins') not in [4, 5] or var('rfm_bins') is sameas true -%}
-        {%- do problems.append(_setting_problem('rfm_bins', var('rfm_bins'), '4 or 5: seeds/rfm_segment_rules.csv has segment rules for those (add rules for every R x FM cell to allow another)')) -%}
+    {%- set supported_bins = rfm_supported_bins() -%}
+    {%- if var('rfm_bins') not in supported_bins or var('rfm_bins') is sameas true -%}
+        {%- do problems.append(_setting_problem('rfm_bins', var('rfm_bins'), supported_bins | join(' or ') ~ ': seeds/rfm_segment_rules.csv has segment rules for those (add rules for every R x FM cell and the count to macro rfm_supported_bins to allow another)')) -%}
     {%- endif -%}
     {%- do _check_number(problems, 'high_returner_threshold', 0, 1, strict_minimum=true) -%}
 

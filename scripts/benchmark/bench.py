@@ -3,14 +3,18 @@
 For every size and format it generates the lines with the project's generator (timed
 apart), runs the full ``dbt build`` on them in a directory of its own (its own DuckDB
 file, target and log paths), and measures the wall time, the peak memory of the whole
-process tree and each model's time (from dbt's run_results.json). The pandas +
+process tree and every node's time (from dbt's run_results.json). The pandas +
 scikit-learn baseline (scripts/benchmark/baseline_notebook.py) then runs on the same file in a
 subprocess with a cap on its resident memory and a timeout, so "out of memory" and
 "timed out" are recorded instead of taking the machine down. The results go to a Markdown page
-(docs/benchmarks.md by default) and to results.json in the data directory.
+(docs/benchmarks.md by default) and to results.json in the data directory. results.json keeps
+every node's seconds; the page, like everything outside models/, names no intermediate model:
+it sums the models per domain (their folder under models/, from dbt's manifest), names the
+staging models and marts, and explains the slowest with the models' own `meta.cost`.
 
     python -m scripts.benchmark.bench                                      # 100k, 1M, 10M lines
     python -m scripts.benchmark.bench --sizes 100000000 --formats parquet --merge
+    python -m scripts.benchmark.bench --render-only --manifest target/manifest.json
     make bench BENCH_ARGS="--sizes 100000 1000000 10000000 100000000"
 
 Every number in the page, prose included, is computed here from the measurements.
@@ -204,8 +208,14 @@ class RunResult:
     dbt_elapsed_seconds: float | None = None
     tests_seconds: float | None = None
     model_seconds: dict[str, float] = field(default_factory=dict)
-    # Why a model costs what it does: its `meta.cost` in the models' yml, else its
-    # description, from the build's manifest (scripts.marts.model_notes).
+    # Every node's seconds (models, seeds, data and unit tests, hooks) by unique id, as
+    # run_results.json has them: the full detail, kept in results.json, not on the page.
+    node_seconds: dict[str, float] = field(default_factory=dict)
+    # Each model's folder under models/ (scripts.marts.model_domains): the page reports
+    # the intermediate models by domain, and names staging models and marts.
+    model_domains: dict[str, str] = field(default_factory=dict)
+    # Why a model costs what it does: its `meta.cost` in the models' yml, from the build's
+    # manifest (scripts.marts.model_notes).
     model_notes: dict[str, str] = field(default_factory=dict)
     warehouse_bytes: int | None = None
     baseline_status: str = "skipped"
@@ -282,15 +292,22 @@ def dbt_env(run_dir: Path, data_path: Path) -> dict[str, str]:
     return env
 
 
-def model_times(run_results: dict) -> tuple[dict[str, float], float]:
+def node_times(run_results: dict) -> dict[str, float]:
+    """Seconds per node of run_results.json, by unique id."""
+    return {
+        result["unique_id"]: round(result["execution_time"], 3)
+        for result in run_results.get("results", [])
+    }
+
+
+def model_times(node_seconds: dict[str, float]) -> tuple[dict[str, float], float]:
     """Seconds per model (by name) and the summed time of tests and unit tests."""
     models, tests = {}, 0.0
-    for result in run_results.get("results", []):
-        unique_id = result["unique_id"]
+    for unique_id, seconds in node_seconds.items():
         if unique_id.startswith("model."):
-            models[unique_id.rsplit(".", 1)[-1]] = round(result["execution_time"], 3)
+            models[unique_id.rsplit(".", 1)[-1]] = seconds
         elif unique_id.startswith(("test.", "unit_test.")):
-            tests += result["execution_time"]
+            tests += seconds
     return models, round(tests, 3)
 
 
@@ -330,11 +347,11 @@ def run_build(result: RunResult, data_path: Path, run_dir: Path, build_dir: Path
     if results_path.exists():
         run_results = json.loads(results_path.read_text())
         result.dbt_elapsed_seconds = round(run_results.get("elapsed_time", 0.0), 2)
-        result.model_seconds, result.tests_seconds = model_times(run_results)
+        result.node_seconds = node_times(run_results)
+        result.model_seconds, result.tests_seconds = model_times(result.node_seconds)
     manifest_path = build_dir / "target" / "manifest.json"
     if manifest_path.exists():
-        notes = marts.model_notes(marts.load_manifest(manifest_path))
-        result.model_notes = {name: notes[name] for name in result.model_seconds if name in notes}
+        describe(result, marts.load_manifest(manifest_path))
     if result.build_status == "ok":
         result.warehouse_bytes = sum(
             f.stat().st_size for f in build_dir.glob("warehouse.duckdb*") if f.is_file()
@@ -344,6 +361,26 @@ def run_build(result: RunResult, data_path: Path, run_dir: Path, build_dir: Path
         result.clean_lines = counts["clean_lines"]
     for path in build_dir.glob("warehouse.duckdb*"):
         shutil.move(path, run_dir / path.name)
+
+
+def describe(result: RunResult, manifest: dict) -> None:
+    """The domain and cost note of each model the run timed, from a manifest."""
+    domains, notes = marts.model_domains(manifest), marts.model_notes(manifest)
+    result.model_domains = {
+        **result.model_domains,
+        **{name: domains[name] for name in result.model_seconds if name in domains},
+    }
+    result.model_notes = {
+        **result.model_notes,
+        **{name: notes[name] for name in result.model_seconds if name in notes},
+    }
+
+
+def print_node_times(result: RunResult, label: str) -> None:
+    """Every node's seconds, slowest first, to stdout (the page groups them)."""
+    print(f"[bench] {label}: seconds per node (also in results.json)", flush=True)
+    for unique_id, seconds in sorted(result.node_seconds.items(), key=lambda item: -item[1]):
+        print(f"[bench]   {seconds:9.3f}  {unique_id}", flush=True)
 
 
 def baseline_env(threads: int) -> dict[str, str]:
@@ -446,13 +483,18 @@ def scaling_points(results: list[RunResult], fmt: str, model: str) -> list[tuple
     """(lines, seconds) of a model over the sizes of one format, from 1M lines up when
     there are at least two such sizes (below, fixed costs hide the growth). Sizes are
     compared as requested: the generator's 1M file holds a few hundred lines fewer."""
+    return series_points(results, fmt, lambda r: r.model_seconds.get(model, 0.0))
+
+
+def series_points(results: list[RunResult], fmt: str, seconds) -> list[tuple[int, float]]:
+    """(lines, seconds(run)) over the sizes of one format, as scaling_points."""
     runs = sorted(
         (r for r in results if r.fmt == fmt and r.build_status == "ok" and r.lines),
         key=lambda r: r.lines,
     )
     large = [r for r in runs if r.lines_requested >= 1_000_000]
     runs = large if len(large) >= 2 else runs
-    return [(r.lines, r.model_seconds.get(model, 0.0)) for r in runs]
+    return [(r.lines, seconds(r)) for r in runs]
 
 
 def top_models(results: list[RunResult], fmt: str, count: int | None) -> list[str]:
@@ -473,18 +515,74 @@ def find(results: list[RunResult], lines: int, fmt: str | None = None) -> RunRes
     return None
 
 
-def dominant_model(result: RunResult) -> str:
-    """The slowest model of a run and its share of the summed model time."""
+# Layers whose models the page names one by one; an intermediate model is reported by its
+# domain (its folder), since nothing outside models/ names one.
+NAMED_LAYERS = ("staging", "marts")
+UNKNOWN_DOMAIN = "not in the manifest"
+
+
+def domain_of(result: RunResult, model: str) -> str:
+    return result.model_domains.get(model, UNKNOWN_DOMAIN)
+
+
+def is_named(domain: str) -> bool:
+    return domain.split("/")[0] in NAMED_LAYERS
+
+
+def domain_seconds(result: RunResult) -> dict[str, float]:
+    """Model seconds summed per domain (folder under models/)."""
+    totals: dict[str, float] = {}
+    for model, seconds in result.model_seconds.items():
+        domain = domain_of(result, model)
+        totals[domain] = totals.get(domain, 0.0) + seconds
+    return totals
+
+
+def domain_models(result: RunResult, domain: str) -> list[tuple[str, float]]:
+    """The models of a domain with their seconds, slowest first."""
+    return sorted(
+        ((m, s) for m, s in result.model_seconds.items() if domain_of(result, m) == domain),
+        key=lambda item: -item[1],
+    )
+
+
+# Nodes other than models, by the prefix of their unique id in run_results.json.
+NODE_KINDS = (
+    ("seed.", "seeds"),
+    ("test.", "data tests"),
+    ("unit_test.", "unit tests"),
+    ("operation.", "hooks (on-run-start, on-run-end)"),
+)
+
+
+def kind_seconds(result: RunResult) -> dict[str, float | None]:
+    """Seconds of seeds, data tests, unit tests and hooks; an older results.json holds only
+    the tests' sum."""
+    if not result.node_seconds:
+        return {"data + unit tests": result.tests_seconds}
+    return {
+        label: sum(s for unique_id, s in result.node_seconds.items() if unique_id.startswith(p))
+        for p, label in NODE_KINDS
+    }
+
+
+def model_label(domains: dict[str, str], model: str) -> str:
+    domain = domains.get(model, UNKNOWN_DOMAIN)
+    return f"`{model}`" if is_named(domain) else f"a model of `{domain}`"
+
+
+def dominant_domain(result: RunResult) -> str:
+    """The slowest domain of a run and its share of the summed model time."""
     if not result.model_seconds:
         return ""
-    name, seconds = max(result.model_seconds.items(), key=lambda item: item[1])
+    domain, seconds = max(domain_seconds(result).items(), key=lambda item: item[1])
     share = seconds / sum(result.model_seconds.values())
-    return f"`{name}` {seconds:.1f} s, {share:.0%} of model time"
+    return f"`{domain}` {seconds:.1f} s, {share:.0%} of model time"
 
 
 def checked(met: bool, result: RunResult) -> str:
     """The verdict; a missed target names the model that dominates the run."""
-    return verdict(True) if met else f"{verdict(False)} (slowest: {dominant_model(result)})"
+    return verdict(True) if met else f"{verdict(False)} (slowest: {dominant_domain(result)})"
 
 
 def speedup_check(result: RunResult) -> tuple[str, str]:
@@ -545,8 +643,11 @@ def target_checks(results: list[RunResult]) -> list[tuple[str, str, str]]:
             ),
         ]
     exponents = scaling_exponents(results)
+    domains = {}
+    for r in sorted(results, key=lambda r: r.lines_requested):
+        domains.update(r.model_domains)
     superlinear = [
-        f"{model} ({fmt}, exponent {exponent:.2f})"
+        f"{model_label(domains, model)} ({fmt}, exponent {exponent:.2f})"
         for fmt, model, exponent in exponents
         if exponent > SUPERLINEAR_EXPONENT
     ]
@@ -578,29 +679,67 @@ def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
 
+# The domains whose time the page explains, slowest first.
+LEADING_DOMAINS = 3
+
+
+def domain_reasons(result: RunResult, domain: str) -> str:
+    """Where a domain's time goes: its slowest models (those making up half of it, at most
+    three), each with its cost note; staging models and marts by name."""
+    models = domain_models(result, domain)
+    total, covered, parts = sum(s for _, s in models), 0.0, []
+    for index, (model, seconds) in enumerate(models[:3]):
+        if covered >= total / 2:
+            break
+        covered += seconds
+        who = f"`{model}`" if is_named(domain) else ("its slowest model", "the next")[min(index, 1)]
+        note = result.model_notes.get(model)
+        parts.append(f"{who}, {seconds:.1f} s" + (f": {note}" if note else ""))
+    count = f"{len(models)} model{'s' if len(models) != 1 else ''}"
+    return f"In `{domain}` ({count}), " + "; ".join(parts) + "."
+
+
 def dominance_text(results: list[RunResult]) -> list[str]:
-    """One generated paragraph per format: which model dominates at the largest size, its
-    share of the model time, the fixed dbt costs, and why (the models' own notes)."""
+    """One generated paragraph per format: which domain dominates at the largest size, its
+    share of the model time, where its time goes and why (the models' own notes), the
+    slowest mart, and the fixed dbt costs."""
     paragraphs = []
     for fmt in sorted({r.fmt for r in results if r.model_seconds}):
         runs = [r for r in results if r.fmt == fmt and r.model_seconds]
         largest = max(runs, key=lambda r: r.lines_requested)
         total = sum(largest.model_seconds.values())
-        ranked = sorted(largest.model_seconds.items(), key=lambda item: -item[1])
+        ranked = sorted(domain_seconds(largest).items(), key=lambda item: -item[1])
         first, second = ranked[0], ranked[1] if len(ranked) > 1 else None
         text = (
             f"**{fmt}, {largest.lines:,} lines:** `{first[0]}` dominates with "
             f"{first[1]:.1f} s, {first[1] / total:.0%} of the {total:.1f} s spent in models"
         )
         if second:
-            text += f", then `{second[0]}` ({second[1]:.1f} s, {second[1] / total:.0%})"
+            following = [
+                f"`{domain}` ({seconds:.1f} s, {seconds / total:.0%})"
+                for domain, seconds in ranked[1:LEADING_DOMAINS]
+            ]
+            *others, last = following
+            text += ", then " + (f"{', '.join(others)} and {last}" if others else last)
         text += "."
-        for (model, _), role in zip((first, second or ("", 0)), ("costs most", "then")):
-            if model in largest.model_notes:
-                text += f" `{model}` {role}: {largest.model_notes[model]}."
+        leading = [domain for domain, _ in ranked[:LEADING_DOMAINS]]
+        for domain in leading:
+            text += " " + domain_reasons(largest, domain)
+        mart_domains = [d for d, _ in ranked if d.split("/")[0] == "marts"]
+        if mart_domains and not any(d in mart_domains for d in leading):
+            model, seconds = max(
+                (item for d in mart_domains for item in domain_models(largest, d)),
+                key=lambda item: item[1],
+            )
+            note = largest.model_notes.get(model)
+            text += f" The slowest mart is `{model}`, {seconds:.1f} s" + (
+                f": {note}." if note else "."
+            )
         overhead = largest.build_wall_seconds - (largest.dbt_elapsed_seconds or 0)
+        kinds = kind_seconds(largest)
+        tests = sum(v or 0 for k, v in kinds.items() if "test" in k)
         text += (
-            f" Data and unit tests add {largest.tests_seconds:.1f} s of query time, and dbt's "
+            f" Data and unit tests add {tests:.1f} s of query time, and dbt's "
             f"start-up, parsing and compilation {overhead:.1f} s of wall time outside the run."
         )
         paragraphs.append(text)
@@ -761,50 +900,98 @@ def summary_table(results: list[RunResult]) -> list[str]:
     return rows
 
 
-def model_table(results: list[RunResult], fmt: str, count: int = 10) -> list[str]:
-    runs = sorted(
+def seconds_row(label: str, values: list, runs: list[RunResult], exponent: str) -> str:
+    """A table row: seconds at each size, the same per million lines, the exponent."""
+    per_million = [v / (r.lines / 1e6) if v and r.lines else None for v, r in zip(values, runs)]
+    return (
+        f"| {label} | "
+        + " | ".join(fmt_number(v, 2) for v in values)
+        + " | "
+        + " | ".join(fmt_number(p, 2) for p in per_million)
+        + f" | {exponent} |"
+    )
+
+
+def timed_runs(results: list[RunResult], fmt: str) -> list[RunResult]:
+    return sorted(
         (r for r in results if r.fmt == fmt and r.model_seconds), key=lambda r: r.lines_requested
     )
-    if not runs:
-        return []
+
+
+def size_header(first: str, runs: list[RunResult], extra: str = "") -> list[str]:
     sizes = [short_lines(r.lines_requested) for r in runs]
     header = (
-        "| model | "
+        f"| {first} | "
         + " | ".join(f"s at {s}" for s in sizes)
         + " | "
         + " | ".join(f"s per M lines at {s}" for s in sizes)
         + " | growth exponent |"
+        + extra
     )
-    rows = [header, "|" + " --- |" * (2 + 2 * len(runs))]
-    for model in top_models(results, fmt, count):
-        seconds = [r.model_seconds.get(model) for r in runs]
-        per_million = [
-            s / (r.lines / 1e6) if s is not None and r.lines else None
-            for s, r in zip(seconds, runs)
-        ]
-        exponent = growth_exponent(scaling_points(results, fmt, model))
-        rows.append(
-            f"| `{model}` | "
-            + " | ".join(fmt_number(s, 2) for s in seconds)
-            + " | "
-            + " | ".join(fmt_number(p, 2) for p in per_million)
-            + f" | {fmt_number(exponent, 2)} |"
+    return [header, "|" + " --- |" * (2 + 2 * len(runs) + extra.count("|"))]
+
+
+def domain_table(results: list[RunResult], fmt: str) -> list[str]:
+    """Model seconds per domain (folder under models/), slowest first at the largest size,
+    then the other nodes (seeds, tests, hooks) and dbt's own start-up."""
+    runs = timed_runs(results, fmt)
+    if not runs:
+        return []
+    largest = runs[-1]
+    extra = f" models | slowest model s at {short_lines(largest.lines_requested)} |"
+    rows = size_header("domain", runs, extra)
+    ranked = sorted(domain_seconds(largest).items(), key=lambda item: -item[1])
+    for domain, _ in ranked:
+        exponent = growth_exponent(
+            series_points(results, fmt, lambda r, d=domain: domain_seconds(r).get(d, 0.0))
         )
-    for label, values in (
-        ("all models (sum)", [sum(r.model_seconds.values()) for r in runs]),
-        ("data + unit tests (sum)", [r.tests_seconds for r in runs]),
+        models = domain_models(largest, domain)
+        slowest, seconds = models[0]
+        slowest_text = (
+            f"`{slowest}` {fmt_number(seconds, 2)}" if is_named(domain) else fmt_number(seconds, 2)
+        )
+        rows.append(
+            seconds_row(
+                f"`{domain}`",
+                [domain_seconds(r).get(domain) for r in runs],
+                runs,
+                fmt_number(exponent, 2),
+            )
+            + f" {len(models)} | {slowest_text} |"
+        )
+    others = [("all models (sum)", [sum(r.model_seconds.values()) for r in runs])]
+    for label in kind_seconds(largest):
+        others.append((label, [kind_seconds(r).get(label) for r in runs]))
+    others.append(
         (
             "dbt start-up, parse, compile (wall − run)",
             [r.build_wall_seconds - (r.dbt_elapsed_seconds or 0) for r in runs],
-        ),
-    ):
-        per_million = [v / (r.lines / 1e6) if v and r.lines else None for v, r in zip(values, runs)]
+        )
+    )
+    for label, values in others:
+        rows.append(seconds_row(label, values, runs, "") + " | |")
+    return rows
+
+
+def named_table(results: list[RunResult], fmt: str) -> list[str]:
+    """Every staging model and mart by name, slowest first at the largest size."""
+    runs = timed_runs(results, fmt)
+    if not runs:
+        return []
+    largest = runs[-1]
+    named = [m for m in top_models(results, fmt, None) if is_named(domain_of(largest, m))]
+    if not named:
+        return []
+    rows = size_header("staging model or mart", runs)
+    for model in named:
+        exponent = growth_exponent(scaling_points(results, fmt, model))
         rows.append(
-            f"| {label} | "
-            + " | ".join(fmt_number(v, 2) for v in values)
-            + " | "
-            + " | ".join(fmt_number(p, 2) for p in per_million)
-            + " | |"
+            seconds_row(
+                f"`{model}`",
+                [r.model_seconds.get(model) for r in runs],
+                runs,
+                fmt_number(exponent, 2),
+            )
         )
     return rows
 
@@ -897,17 +1084,24 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
     lines += ["", "## Summary", "", *summary_table(results), "", "## Targets", ""]
     lines += ["| target | measured | verdict |", "| --- | --- | --- |"]
     lines += [f"| {t} | {m} | {v} |" for t, m, v in target_checks(results)]
-    lines += ["", "## Time per model", ""]
+    lines += ["", "## Time per domain", ""]
     lines += [
-        "Seconds each model took in `dbt build` (two dbt threads, so models overlap), the same "
-        "per million lines (flat = linear), and the growth exponent: the slope of log(seconds) "
-        "on log(lines) over the sizes from 1M lines up (1 = linear, 0 = constant). "
+        "Seconds the models of each domain (their folder under `models/`) took in `dbt build` "
+        "(two dbt threads, so models overlap), the same per million lines (flat = linear), and "
+        "the growth exponent: the slope of log(seconds) on log(lines) over the sizes from 1M "
+        "lines up (1 = linear, 0 = constant); then the seeds, data tests, unit tests and hooks, "
+        "and dbt's own start-up. The staging models and the marts follow one by one; "
+        "intermediate models are counted in their domain (every node's seconds are in the "
+        "run's `results.json` and printed by the run). "
         f"Models under {SCALING_MIN_SECONDS:.0f} s at the largest size are fixed costs.",
     ]
     for fmt in formats:
-        table = model_table(results, fmt)
+        table = domain_table(results, fmt)
         if table:
             lines += ["", f"### {fmt}", "", *table]
+        table = named_table(results, fmt)
+        if table:
+            lines += ["", f"#### {fmt}: staging models and marts", "", *table]
     lines += ["", "## Project against notebook", ""]
     for paragraph in comparison_text(results):
         lines += [paragraph, ""]
@@ -970,6 +1164,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run nothing: rewrite the page from DATA_DIR/results.json",
     )
     parser.add_argument(
+        "--manifest",
+        help="with --render-only: take the models' domains, cost notes and the marts the "
+        "clustering models feed from this dbt manifest.json (e.g. after `dbt parse`) instead "
+        "of what the runs recorded",
+    )
+    parser.add_argument(
         "--merge",
         action="store_true",
         help="keep other sizes' rows from DATA_DIR/results.json (e.g. add 100M to a 10M run)",
@@ -988,7 +1188,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run only the clustering measurement; the builds' rows come from "
         "DATA_DIR/results.json",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.only_clustering and not args.clustering_customers:
+        parser.error("--only-clustering needs --clustering-customers (e.g. 1000000)")
+    if args.manifest and not args.render_only:
+        parser.error("--manifest goes with --render-only (runs read their build's manifest)")
+    return args
 
 
 def plan(sizes: list[int], formats: list[str], csv_max_lines: int) -> list[tuple[int, str]]:
@@ -1014,18 +1219,51 @@ def saved_clustering(path: Path) -> list[dict]:
     return json.loads(path.read_text()).get("clustering", []) if path.exists() else []
 
 
-def write_page(out: Path, results: list[RunResult], args, clustering: list[dict]) -> None:
+def now() -> str:
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+def saved_finished(path: Path) -> str:
+    """When the saved results were measured: as recorded, else the file's modification
+    time (results.json of older runs); a re-rendered page keeps that date."""
+    recorded = json.loads(path.read_text()).get("finished")
+    if recorded:
+        return recorded
+    return dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
+def write_page(
+    out: Path, results: list[RunResult], args, clustering: list[dict], finished: str
+) -> None:
     page_meta = {
         "clustering": clustering,
         "machine": machine_info(),
         "versions": versions(),
-        "finished": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "finished": finished,
         "baseline_timeout": args.baseline_timeout,
         "baseline_memory_gib": args.baseline_memory_gb,
         "baseline_threads": args.baseline_threads,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(results, page_meta))
+
+
+def run_clustering(args, command: str, build_dir: Path, parse: bool) -> list[dict]:
+    """scripts/benchmark/bench_clustering.py at each --clustering-customers count, reading
+    the models from the builds' manifest (or from `dbt parse` when no build ran)."""
+    from scripts.benchmark import bench_clustering
+
+    target = build_dir / "target"
+    manifest = (
+        bench_clustering.project_manifest(target)
+        if parse
+        else marts.load_manifest(target / "manifest.json")
+    )
+    print(f"[bench] clustering at {args.clustering_customers} customers", flush=True)
+    return [
+        {**bench_clustering.measure(n, manifest), "command": command}
+        for n in args.clustering_customers
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1044,30 +1282,39 @@ def main(argv: list[str] | None = None) -> int:
     results_path = data_dir / "results.json"
     keep_saved = args.merge or args.render_only or args.only_clustering
     clustering = saved_clustering(results_path) if keep_saved else []
+    build_dir = data_dir / "build"
     if args.render_only:
         saved, _ = load_results(results_path)
-        write_page(out, saved, args, clustering)
-        return 0
-    if args.clustering_customers:
-        from scripts.benchmark.bench_clustering import measure as measure_clustering
+        if args.manifest:
+            from scripts.benchmark.bench_clustering import label
 
-        print(f"[bench] clustering at {args.clustering_customers} customers", flush=True)
-        clustering = [
-            {**measure_clustering(n), "command": command} for n in args.clustering_customers
-        ]
+            manifest = marts.load_manifest(Path(args.manifest))
+            for result in saved:
+                describe(result, manifest)
+            clustering = label(clustering, manifest)
+        elif any(r.model_seconds and not r.model_domains for r in saved):
+            print(
+                "[bench] results.json of an older bench.py: its models have no domain (shown "
+                f"as '{UNKNOWN_DOMAIN}'); pass --manifest target/manifest.json after `dbt parse`",
+                file=sys.stderr,
+            )
+        write_page(out, saved, args, clustering, saved_finished(results_path))
+        return 0
     if args.only_clustering:
         saved, commands = load_results(results_path)
+        clustering = run_clustering(args, command, build_dir, parse=True)
         results_path.write_text(
             json.dumps(
                 {
                     "commands": [*commands, command],
                     "results": [asdict(r) for r in saved],
                     "clustering": clustering,
+                    "finished": now(),
                 },
                 indent=1,
             )
         )
-        write_page(out, saved, args, clustering)
+        write_page(out, saved, args, clustering, now())
         print(f"[bench] wrote {out}", flush=True)
         return 0
     previous, commands = load_results(results_path) if args.merge else ([], [])
@@ -1078,7 +1325,6 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{short_lines(lines)} {fmt}"
         path = data_file(data_dir, lines, fmt, args.seed)
         run_dir = data_dir / "runs" / f"{lines}_{fmt}"
-        build_dir = data_dir / "build"
         result = RunResult(lines, fmt, command, os.getloadavg()[0])
         print(f"[bench] {label}: generating {path.name}", flush=True)
         result.generate_seconds = generate(path, lines, args.seed, data_dir / "logs")
@@ -1119,7 +1365,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_data:
             path.unlink(missing_ok=True)
             path.with_name(path.name + ".done").unlink(missing_ok=True)
+        print_node_times(result, label)
         results.append(result)
+    if args.clustering_customers:
+        # After the builds: their manifest says which models to run and what they read.
+        clustering = run_clustering(args, command, build_dir, parse=not results)
+    manifest_path = build_dir / "target" / "manifest.json"
+    if previous and manifest_path.exists():
+        # Rows of an earlier run get this build's domains and notes (the same project).
+        for result in previous:
+            describe(result, marts.load_manifest(manifest_path))
     done = {(r.lines_requested, r.fmt) for r in results}
     merged = [r for r in previous if (r.lines_requested, r.fmt) not in done] + results
     commands = [*commands, command] if args.merge else [command]
@@ -1131,11 +1386,12 @@ def main(argv: list[str] | None = None) -> int:
                 "commands": commands,
                 "results": [asdict(r) for r in merged],
                 "clustering": clustering,
+                "finished": now(),
             },
             indent=1,
         )
     )
-    write_page(out, merged, args, clustering)
+    write_page(out, merged, args, clustering, now())
     print(f"[bench] wrote {out}", flush=True)
     return 0 if all(r.build_status == "ok" for r in results) else 1
 

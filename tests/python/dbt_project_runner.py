@@ -73,6 +73,9 @@ class Warehouse:
     def run_results(self) -> dict:
         return json.loads((self.directory / "target" / "run_results.json").read_text())
 
+    def manifest(self) -> dict:
+        return json.loads((self.directory / "target" / "manifest.json").read_text())
+
 
 def run_dbt(
     directory: Path,

@@ -51,7 +51,7 @@ def test_every_selection_runs_on_the_demo_and_money_comes_back_as_floats(demo_wa
     assert counts["lines"] == frames["cleaning"]["lines"].sum() > counts["clean_lines"] > 0
 
 
-def test_model_notes_prefer_meta_cost_over_the_description():
+def test_model_notes_are_meta_cost_only_and_domains_the_model_folders():
     manifest = {
         "nodes": {
             "model.p.a": {
@@ -68,4 +68,7 @@ def test_model_notes_prefer_meta_cost_over_the_description():
             },
         }
     }
-    assert marts.model_notes(manifest) == {"a": "First sentence", "b": "it reads every line"}
+    assert marts.model_notes(manifest) == {"b": "it reads every line"}
+    manifest["nodes"]["model.p.a"]["fqn"] = ["p", "intermediate", "rfm", "a"]
+    manifest["nodes"]["model.p.b"]["fqn"] = ["p", "marts", "b"]
+    assert marts.model_domains(manifest) == {"a": "intermediate/rfm", "b": "marts"}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from conftest import DIRTY_VARS
-from dbt_project_runner import FIXTURES, build, copy_project
+from dbt_project_runner import FIXTURES
 
 RFM_QUERY = (
     "select customer_id, recency_days, frequency, monetary from customers order by customer_id"
@@ -72,41 +71,3 @@ def test_demo_scores_spread_and_one_time_buyers_score_f1(demo_warehouse):
     assert scores.get(1, 0) > 0 and max(scores) == 5
     one_time = demo_warehouse.rows("select distinct f_score from customers where frequency = 1")
     assert one_time == [(1,)]
-
-
-@pytest.fixture(scope="module")
-def four_bins(tmp_path_factory):
-    return build(
-        tmp_path_factory.mktemp("four_bins"),
-        {**DIRTY_VARS, "rfm_bins": 4},
-        select="+int_customer_rfm_segments",
-    )
-
-
-def test_four_bins_is_a_var(four_bins):
-    highest = four_bins.value(
-        "select max(greatest(r_score, f_score, m_score)) from int_customer_rfm_scores"
-    )
-    unsegmented = four_bins.value(
-        "select count(*) from int_customer_rfm_segments where rfm_segment is null"
-    )
-    assert (highest, unsegmented) == (4, 0)
-
-
-def test_a_segment_rule_is_a_seed_row(tmp_path, dirty_warehouse):
-    project = copy_project(tmp_path / "project")
-    rules = project / "seeds" / "rfm_segment_rules.csv"
-    text = rules.read_text()
-    # Champions only at R = 5 from now on: R = 4 customers fall through to the next rules.
-    rules.write_text(text.replace("5,1,Champions,4,5,4,5", "5,1,Champions,5,5,4,5"))
-    warehouse = build(
-        tmp_path / "build", DIRTY_VARS, select="+int_customer_rfm_segments", project=project
-    )
-    query = (
-        "select customer_id, rfm_segment from int_customer_rfm_segments "
-        "join int_customer_rfm_scores using (customer_id) where r_score = 4 and fm_score >= 4"
-    )
-    before = dict(dirty_warehouse.rows(query))
-    after = dict(warehouse.rows(query))
-    assert before and set(before.values()) == {"Champions"}
-    assert set(after) == set(before) and "Champions" not in set(after.values())

@@ -4,8 +4,9 @@ at least 5% of customers, labels that agree across K-Means seeds (ARI >= 0.9) an
 refits on 50% samples (ARI >= 0.85) with the same names, and the KNN classifier's
 cross-validated accuracy (>= 0.95 on the demo, read from the built mart).
 
-The RFM features come from dbt builds; the reruns call the package's pure functions with
-the settings the models get (tests/python/test_kmeans.py: project_settings).
+The RFM features come from dbt builds, read from the `customers` mart (the columns the
+clustering models read, `CLUSTERING_INPUTS`); the reruns call the package's pure functions
+with the settings the models get (tests/python/test_kmeans.py: project_settings).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from test_kmeans import NAMES, project_settings
 from threadpoolctl import threadpool_limits
 
 from customer_segmentation.clustering.assignment import assign_clusters, assignment_quality
+from customer_segmentation.clustering.features import CLUSTERING_INPUTS
 from customer_segmentation.clustering.selection import select_k
 from scripts.demo_data import generate_transactions
 
@@ -29,7 +31,7 @@ REAL_SHAPED_LINES = 390_000
 
 
 def rfm(warehouse) -> pd.DataFrame:
-    frame = warehouse.frame("select * from int_customer_rfm order by customer_id")
+    frame = warehouse.frame(f"select {CLUSTERING_INPUTS} from customers order by customer_id")
     return frame.reset_index(drop=True)
 
 
@@ -54,7 +56,7 @@ def real_shaped_customers(tmp_path_factory) -> pd.DataFrame:
             "parquet",
         ]
     )
-    warehouse = build(directory, {"raw_transactions_path": str(path)}, select="+int_customer_rfm")
+    warehouse = build(directory, {"raw_transactions_path": str(path)}, select="+customers")
     return rfm(warehouse)
 
 

@@ -4,6 +4,10 @@ stored ones as they were, and the result equals a full rebuild.
 Two builds of the SQL history only (no clustering): the demo export without its last month,
 then the whole export with the first build's warehouse (an incremental run). The full
 rebuild it is compared with is the session's demo build (the same export, from scratch).
+
+What is checked is how the stored snapshots are kept, so the tests read the history's
+incremental model itself (every other test reads marts); they ask dbt's manifest which
+model that is rather than naming it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dbt_project_runner import ROOT, Warehouse, run_dbt
 
 DEMO = ROOT / "data" / "demo" / "online_retail_demo.csv.gz"
 NEW_MONTH = pd.Timestamp("2011-12-01")
-SELECT = ["--select", "+int_customer_rfm_history", "--indirect-selection", "cautious"]
+HISTORY_DOMAIN = "models/intermediate/history/"
+SELECT = ["--select", f"+path:{HISTORY_DOMAIN}", "--indirect-selection", "cautious"]
 HISTORY_COLUMNS = (
     "snapshot_date, customer_id, first_purchase_date, last_purchase_date, recency_days, "
     "frequency, monetary, matched_return_amount, return_rate, r_score, f_score, m_score, "
@@ -39,15 +44,30 @@ def export_before(destination: Path, day: pd.Timestamp) -> Path:
     return destination
 
 
+def stored_history(warehouse: Warehouse) -> dict:
+    """The manifest node of the model that stores the snapshots: the history domain's one
+    incremental model."""
+    nodes = [
+        node
+        for node in warehouse.manifest()["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["original_file_path"].startswith(HISTORY_DOMAIN)
+        and node["config"]["materialized"] == "incremental"
+    ]
+    assert len(nodes) == 1, [node["name"] for node in nodes]
+    return nodes[0]
+
+
 @pytest.fixture(scope="module")
 def periodic_runs(tmp_path_factory):
     directory = tmp_path_factory.mktemp("periodic")
     old_export = export_before(directory / "export_before_december.csv.gz", NEW_MONTH)
     run_dbt(directory, "build", *SELECT, env={"RAW_TRANSACTIONS_PATH": str(old_export)})
     warehouse = Warehouse(directory)
+    history = stored_history(warehouse)["alias"]
     before = warehouse.frame(
         "select snapshot_date, count(*) as customers, any_value(computed_in_invocation_id) "
-        "as invocation from int_customer_rfm_history group by snapshot_date order by 1"
+        f"as invocation from {history} group by snapshot_date order by 1"
     )
     first_run = warehouse.run_results()
     run_dbt(directory, "build", *SELECT, env={"RAW_TRANSACTIONS_PATH": str(DEMO)})
@@ -56,6 +76,7 @@ def periodic_runs(tmp_path_factory):
 
 def test_new_month_adds_only_its_snapshot(periodic_runs):
     warehouse, before, first_run, second_run = periodic_runs
+    history = stored_history(warehouse)
     first_id = first_run["metadata"]["invocation_id"]
     second_id = second_run["metadata"]["invocation_id"]
     # The old export ends on 30 November: its last snapshot is a period end, 2011-12-01.
@@ -65,7 +86,7 @@ def test_new_month_adds_only_its_snapshot(periodic_runs):
         "select snapshot_date, count(*) as customers, "
         "count(distinct computed_in_invocation_id) as invocations, "
         "any_value(computed_in_invocation_id) as invocation "
-        "from int_customer_rfm_history group by snapshot_date order by 1"
+        f"from {history['alias']} group by snapshot_date order by 1"
     )
     assert (after["invocations"] == 1).all()
     old = after[after["snapshot_date"].isin(before["snapshot_date"])]
@@ -76,16 +97,15 @@ def test_new_month_adds_only_its_snapshot(periodic_runs):
     # ... and the second run computed exactly one: the new as-of date.
     assert new["snapshot_date"].tolist() == [pd.Timestamp("2011-12-10")]
     assert set(new["invocation"]) == {second_id}
-    result = next(
-        r for r in second_run["results"] if r["unique_id"].endswith(".int_customer_rfm_history")
-    )
+    result = next(r for r in second_run["results"] if r["unique_id"] == history["unique_id"])
     assert result["status"] == "success"
 
 
 def test_incremental_history_equals_a_full_rebuild(periodic_runs, demo_warehouse):
     warehouse, *_ = periodic_runs
-    incremental = warehouse.frame(f"select {HISTORY_COLUMNS} from int_customer_rfm_history")
-    rebuilt = demo_warehouse.frame(f"select {HISTORY_COLUMNS} from int_customer_rfm_history")
+    history = stored_history(warehouse)["alias"]
+    incremental = warehouse.frame(f"select {HISTORY_COLUMNS} from {history}")
+    rebuilt = demo_warehouse.frame(f"select {HISTORY_COLUMNS} from {history}")
     keys = ["snapshot_date", "customer_id"]
     incremental = incremental.sort_values(keys).reset_index(drop=True)
     rebuilt = rebuilt.sort_values(keys).reset_index(drop=True)
@@ -98,14 +118,15 @@ def test_changed_past_lines_fail_the_check_and_say_how_to_rebuild(periodic_runs,
     customer, as if the export had been corrected since) fails
     assert_segment_history_matches_the_lines."""
     warehouse, *_ = periodic_runs
+    history = stored_history(warehouse)["alias"]
     directory = tmp_path / "tampered"
     directory.mkdir()
     shutil.copyfile(warehouse.path, directory / "warehouse.duckdb")
     with duckdb.connect(str(directory / "warehouse.duckdb")) as connection:
         connection.execute(
-            "update int_customer_rfm_history set frequency = frequency + 1 "
+            f"update {history} set frequency = frequency + 1 "
             "where snapshot_date = date '2011-06-01' and customer_id = "
-            "(select min(customer_id) from int_customer_rfm_history "
+            f"(select min(customer_id) from {history} "
             "where snapshot_date = date '2011-06-01')"
         )
     result = run_dbt(
