@@ -13,16 +13,16 @@ rules as (
 cells as (
 
     {%- for bins in rfm_supported_bins() %}
-        {%- set outer_loop = loop %}
-        {%- for r_score in range(1, bins + 1) %}
-            {%- for fm_score in range(1, bins + 1) %}
+    {%- set outer_loop = loop %}
+    {%- for r_score in range(1, bins + 1) %}
+    {%- for fm_score in range(1, bins + 1) %}
     select
         {{ bins }} as rfm_bins,
         {{ r_score }} as r_score,
         {{ fm_score }} as fm_score
     {{ 'union all' if not (outer_loop.last and loop.last and r_score == bins) }}
-            {%- endfor %}
-        {%- endfor %}
+    {%- endfor %}
+    {%- endfor %}
     {%- endfor %}
 
 ),
