@@ -14,8 +14,9 @@ Gates, in order (each names what failed):
   and every macro argument described. dbt-coverage's own test coverage is per column and
   printed for information.
 - keys: every model's primary key tested unique and not null (a column with a
-  unique test and a not_null test or constraint, a unique_combination_of_columns
-  test over not-null columns, or an exactly_one_row test).
+  unique test and a not_null or not_null_columns test or a constraint, a
+  unique_combination_of_columns test over not-null columns, or an exactly_one_row
+  test).
 - bouncer: the project conventions in dbt-bouncer.yml (layer naming, lineage
   between layers, contracts, access, descriptions of models, columns, seeds, sources,
   macros and macro arguments, a data test on every model).
@@ -155,15 +156,18 @@ def short_name(unique_id: str) -> str:
 
 
 def not_null_columns(model: dict, tests: Iterable[dict]) -> set[str]:
-    """Columns guaranteed not null: an unconditional not_null test, or a not_null or
-    primary_key constraint on a model whose contract is enforced."""
+    """Columns guaranteed not null: an unconditional not_null test, a column of an
+    unconditional not_null_columns test, or a not_null or primary_key constraint on a
+    model whose contract is enforced."""
+    unconditional = [test for test in tests if not test["config"].get("where")]
     columns = {
         data_test_column(test).lower()
-        for test in tests
-        if data_test_name(test) == "not_null"
-        and data_test_column(test)
-        and not test["config"].get("where")
+        for test in unconditional
+        if data_test_name(test) == "not_null" and data_test_column(test)
     }
+    for test in unconditional:
+        if data_test_name(test) == "not_null_columns":
+            columns.update(c.lower() for c in test["test_metadata"]["kwargs"].get("columns") or [])
     if (model["config"].get("contract") or {}).get("enforced"):
         for column in model["columns"].values():
             if any(c["type"] in ("not_null", "primary_key") for c in column.get("constraints", [])):

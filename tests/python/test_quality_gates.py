@@ -271,6 +271,18 @@ PROBE_YAML = {
                     {"combination_of_columns": ["grp"]},
                 ),
                 probe_test("exactly_one_row", "probe_exactly_one_row_fail"),
+                probe_test(
+                    "not_null_columns",
+                    "probe_not_null_columns_pass",
+                    {"columns": ["id", "v", "grp"]},
+                ),
+                {
+                    "not_null_columns": {
+                        "name": "probe_not_null_columns_fail",
+                        "arguments": {"columns": ["id", "w", "v"]},
+                        "config": {"store_failures": True},
+                    }
+                },
             ],
             "columns": [
                 {
@@ -374,6 +386,11 @@ PROBE_YAML = {
                     ],
                 }
             ],
+            "data_tests": [
+                probe_test(
+                    "not_null_columns", "probe_not_null_columns_count_fail", {"columns": ["value"]}
+                ),
+            ],
         },
     ],
 }
@@ -390,6 +407,8 @@ EXPECTED_FAILURES = {
     "probe_unique_fail": 2,  # 7 and 9 (nulls are not values)
     "probe_line_ids_gap_fail": 1,  # one row of counts: 1 and 3 are not 1..2
     "probe_line_ids_repeats_fail": 1,  # one row of counts: repeats and nulls
+    "probe_not_null_columns_fail": 1,  # w's one null (id and v have none)
+    "probe_not_null_columns_count_fail": 2,  # the null values, not the columns holding them
 }
 
 
@@ -436,7 +455,12 @@ def test_generic_test_macros_pass_and_fail_when_they_should(broken_copy, tmp_pat
         stored = con.execute(
             "select unique_field, n_records from main_dbt_test__audit.probe_unique_fail"
         ).fetchall()
-    assert sorted(stored) == [(7, 3), (9, 2)]
+        assert sorted(stored) == [(7, 3), (9, 2)]
+        # not_null_columns names the column that holds the nulls.
+        named = con.execute(
+            "select column_name, null_rows from main_dbt_test__audit.probe_not_null_columns_fail"
+        ).fetchall()
+    assert named == [("w", 1)]
 
 
 # ------------------------------------------------ the runner's own functions
@@ -513,6 +537,25 @@ def model_node(
         (model_node(), [node_test("unique", "id")], None),
         # A conditional test proves nothing about the whole table.
         (model_node(), [node_test("unique", "id", where="x"), node_test("not_null", "id")], None),
+        # One not_null_columns test stands for a not_null test on each of its columns.
+        (
+            model_node(),
+            [node_test("unique", "id"), node_test("not_null_columns", columns=["other", "id"])],
+            "id (unique, not null)",
+        ),
+        (
+            model_node(),
+            [node_test("unique", "id"), node_test("not_null_columns", columns=["other"])],
+            None,
+        ),
+        (
+            model_node(),
+            [
+                node_test("unique", "id"),
+                node_test("not_null_columns", where="x", columns=["id"]),
+            ],
+            None,
+        ),
         (model_node(), [node_test("exactly_one_row")], "exactly one row"),
         # A singular test named by the model's meta, which reads the model.
         (

@@ -1,12 +1,14 @@
 {#- The day calendar MetricFlow aggregates metric_time on: one row per day
     from the first dated purchase or return line to the day before the as-of
     date (the last day the snapshot counts). Built from the data, so it always
-    covers its range. -#}
+    covers its range. The first purchase comes from the per-customer purchases
+    (every clean line has a customer), not from purchase_lines: that view would
+    classify every line again for one minimum. -#}
 with
 
-purchase_lines as (
+customer_purchases as (
 
-    select * from {{ ref('purchase_lines') }}
+    select * from {{ ref('int_customer_purchases') }}
 
 ),
 
@@ -24,7 +26,7 @@ as_of as (
 
 dated_lines as (
 
-    select invoice_date from purchase_lines
+    select first_purchase_date as invoice_date from customer_purchases
     union all
     select invoice_date from return_lines
 
