@@ -1266,6 +1266,27 @@ def run_clustering(args, command: str, build_dir: Path, parse: bool) -> list[dic
     ]
 
 
+def save_and_write(
+    results_path: Path,
+    commands: list[str],
+    results: list[RunResult],
+    clustering: list[dict],
+    args: argparse.Namespace,
+    out: Path,
+) -> None:
+    """Saves the measurements (what --merge and --render-only read back) and writes the page."""
+    finished = now()
+    record = {
+        "commands": commands,
+        "results": [asdict(r) for r in results],
+        "clustering": clustering,
+        "finished": finished,
+    }
+    results_path.write_text(json.dumps(record, indent=1))
+    write_page(out, results, args, clustering, finished)
+    print(f"[bench] wrote {out}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = Path(args.data_dir).resolve()
@@ -1303,19 +1324,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only_clustering:
         saved, commands = load_results(results_path)
         clustering = run_clustering(args, command, build_dir, parse=True)
-        results_path.write_text(
-            json.dumps(
-                {
-                    "commands": [*commands, command],
-                    "results": [asdict(r) for r in saved],
-                    "clustering": clustering,
-                    "finished": now(),
-                },
-                indent=1,
-            )
-        )
-        write_page(out, saved, args, clustering, now())
-        print(f"[bench] wrote {out}", flush=True)
+        save_and_write(results_path, [*commands, command], saved, clustering, args, out)
         return 0
     previous, commands = load_results(results_path) if args.merge else ([], [])
     runs = plan(args.sizes, args.formats, args.csv_max_lines)
@@ -1380,19 +1389,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = [*commands, command] if args.merge else [command]
     if skipped_csv:
         print(f"[bench] CSV skipped above {args.csv_max_lines:,} lines: {skipped_csv}", flush=True)
-    results_path.write_text(
-        json.dumps(
-            {
-                "commands": commands,
-                "results": [asdict(r) for r in merged],
-                "clustering": clustering,
-                "finished": now(),
-            },
-            indent=1,
-        )
-    )
-    write_page(out, merged, args, clustering, now())
-    print(f"[bench] wrote {out}", flush=True)
+    save_and_write(results_path, commands, merged, clustering, args, out)
     return 0 if all(r.build_status == "ok" for r in results) else 1
 
 

@@ -13,3 +13,19 @@
     {#- md5 rather than hash(): hash() is not guaranteed stable across DuckDB versions. -#}
     (cast(('0x' || left(md5({{ text_expression }}), 8)) as bigint) / 4294967296.0)
 {%- endmacro %}
+
+{#- A 64-bit hash of several columns' values at once, nulls included (equal values,
+    nulls in the same places, give equal hashes). For grouping candidates cheaply
+    before an exact comparison, never as an id that is kept: no engine promises the
+    same value across versions. -#}
+{% macro row_hash(expressions) -%}
+    {{ return(adapter.dispatch('row_hash', 'customer_segmentation')(expressions)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(expressions) -%}
+    {{ exceptions.raise_compiler_error("row_hash is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__row_hash(expressions) -%}
+    hash({{ expressions | join(', ') }})
+{%- endmacro %}

@@ -1,4 +1,4 @@
-{#- Spark implementations behind macros/cross_db/parse_timestamp.sql.
+{#- Spark implementations behind macros/cross_db/parsing.sql.
     Spark parses with Java datetime patterns, not strptime: each format is translated
     (spark_datetime_pattern) and tried in order with try_to_timestamp, which gives null
     where the pattern does not match the whole text, as try_strptime does. The session
@@ -77,4 +77,10 @@
 
 {% macro spark__local_time(instant_expression) -%}
     from_utc_timestamp({{ instant_expression }}, '{{ var("shop_timezone") }}')
+{%- endmacro %}
+
+{#- Spark has isnan but no isfinite; isnan(null) is false, so null stays null through
+    the comparison with infinity. -#}
+{% macro spark__is_finite(double_expression) -%}
+    (not isnan({{ double_expression }}) and abs({{ double_expression }}) != double('inf'))
 {%- endmacro %}
