@@ -75,11 +75,13 @@ campaign-export: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/dbt docs generate
 
-# Python and SQL lint: ruff check + ruff format --check, sqlfluff (.sqlfluff), and no
-# DuckDB-only SQL outside the dispatched macros (gate portable). The
-# gate runner keeps dbt's target, logs and DuckDB file out of the repository.
+# Python and SQL lint: ruff check + ruff format --check, sqlfluff (.sqlfluff), no
+# DuckDB-only SQL outside the dispatched macros (gate portable), and no intermediate model
+# named outside models/ (gate interfaces). The gate runner keeps dbt's target, logs and
+# DuckDB file out of the repository.
 lint: $(STAMP)
-	$(BIN)/python -m scripts.devtools.quality_gates --only ruff --only sqlfluff --only portable
+	$(BIN)/python -m scripts.devtools.quality_gates --only ruff --only sqlfluff --only portable \
+		--only interfaces
 
 # Every quality gate (scripts/devtools/quality_gates.py): lint, dbt docs generate, 100%
 # documentation and models tested, tested primary keys, dbt-bouncer conventions.

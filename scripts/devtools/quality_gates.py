@@ -56,7 +56,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-GATES = ("ruff", "sqlfluff", "docs", "coverage", "keys", "bouncer", "portable")
+GATES = ("ruff", "sqlfluff", "docs", "coverage", "keys", "bouncer", "portable", "interfaces")
 SQL_PATHS = ("models", "analyses", "tests")
 LAYERS = ("staging", "intermediate", "marts")
 KEY_TESTS = ("unique_combination_of_columns", "exactly_one_row")
@@ -517,6 +517,84 @@ def portable_sql_problems(project_dir: Path) -> list[str]:
     return problems
 
 
+# ------------------------------------- marts as the interface (gate interfaces)
+
+INTERMEDIATE_DIR = Path("models") / "intermediate"
+# What a reader of the project writes outside models/: code, docs, configuration. Data files
+# and build output are not read.
+INTERFACE_SUFFIXES = {
+    ".py",
+    ".md",
+    ".sql",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".cfg",
+    ".j2",
+    ".html",
+    ".js",
+    ".css",
+    ".sh",
+    ".txt",
+}
+INTERFACE_NAMES = {"Makefile", "run"}
+NOT_INTERFACE_DIRS = {
+    ".git",
+    "models",
+    "target",
+    "logs",
+    "data",
+    "bench-data",
+    "reports",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "dbt_packages",
+}
+
+
+def intermediate_models(project_dir: Path) -> set[str]:
+    """The names of the models under models/intermediate/ (SQL and Python)."""
+    folder = project_dir / INTERMEDIATE_DIR
+    return {p.stem for p in folder.rglob("*") if p.suffix in (".sql", ".py")}
+
+
+def interface_files(project_dir: Path) -> list[Path]:
+    found = []
+    for folder, subfolders, files in os.walk(project_dir):
+        subfolders[:] = sorted(
+            d for d in subfolders if d not in NOT_INTERFACE_DIRS and not d.startswith(".venv")
+        )
+        found += [
+            Path(folder) / name
+            for name in sorted(files)
+            if Path(name).suffix in INTERFACE_SUFFIXES or name in INTERFACE_NAMES
+        ]
+    return found
+
+
+def intermediate_model_mentions(project_dir: Path) -> list[str]:
+    """Every place outside models/ that names an intermediate model: everything outside dbt
+    reads the marts (scripts/marts.py), so a model of models/intermediate/ can be renamed,
+    split or merged without breaking a reader. A test that must look at one asks the
+    manifest for it (tests/python/test_segment_history_incremental.py)."""
+    names = intermediate_models(project_dir)
+    if not names:
+        return []
+    pattern = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+    problems = []
+    for path in interface_files(project_dir):
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            for match in pattern.finditer(line):
+                problems.append(
+                    f"{path.relative_to(project_dir)}:{number}: names the intermediate model "
+                    f"{match.group(1)}: read the mart that publishes it (scripts/marts.py), "
+                    "or find the model in dbt's manifest"
+                )
+    return problems
+
+
 # ------------------------------------------- tool output: pure parsers
 
 
@@ -754,6 +832,12 @@ def gate_portable(context: Context) -> GateResult:
     return gate
 
 
+def gate_interfaces(context: Context) -> GateResult:
+    gate = GateResult("interfaces")
+    gate.problems = intermediate_model_mentions(context.project_dir)
+    return gate
+
+
 def gate_bouncer(context: Context) -> GateResult:
     gate = GateResult("bouncer")
     config_path = context.work_dir / "dbt-bouncer.yml"
@@ -790,6 +874,7 @@ GATE_FUNCTIONS = {
     "keys": gate_keys,
     "bouncer": gate_bouncer,
     "portable": gate_portable,
+    "interfaces": gate_interfaces,
 }
 NEEDS_ARTIFACTS = ("coverage", "keys", "bouncer")
 

@@ -716,3 +716,32 @@ def test_portable_gate_fails_on_a_model_with_a_duckdb_only_call(broken_copy):
         f"models/staging/stg_shop__transactions.sql:{line}: isfinite `isfinite(` "
         "(Spark has no isfinite): use is_finite()"
     ) in output, output[-8000:]
+
+
+# ------------------------------------------- marts as the interface (gate interfaces)
+
+
+def test_interfaces_finds_intermediate_models_named_outside_models(tmp_path):
+    (tmp_path / "models" / "intermediate" / "rfm").mkdir(parents=True)
+    (tmp_path / "models" / "intermediate" / "rfm" / "int_customer_totals.sql").write_text("")
+    (tmp_path / "models" / "intermediate" / "rfm" / "int_scores.py").write_text("")
+    (tmp_path / "models" / "marts").mkdir()
+    (tmp_path / "models" / "marts" / "customers.sql").write_text("ref('int_customer_totals')")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "report.py").write_text(
+        "QUERY = 'select * from customers'\n"
+        "OLD = 'select * from int_customer_totals'\n"
+        "# int_customer_totals_v2 is no model; int_scores is\n"
+    )
+    (tmp_path / "README.md").write_text("The marts: `customers`.\n")
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "manifest.py").write_text("int_scores")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.md").write_text("int_scores")
+    problems = quality_gates.intermediate_model_mentions(tmp_path)
+    assert [p.split(": names")[0] for p in problems] == [
+        "scripts/report.py:2",
+        "scripts/report.py:3",
+    ], problems
+    assert "int_customer_totals: read the mart" in problems[0]
+    assert "int_scores: read the mart" in problems[1]
