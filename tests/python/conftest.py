@@ -1,9 +1,23 @@
-"""Warehouses built once per test session and shared by the tests that read them."""
+"""Warehouses built once per test run and shared by the tests that read them.
+
+Under pytest-xdist each worker is a session of its own: a session fixture would build its
+warehouse once per worker. `shared` builds it once for the whole run instead, in the base
+temporary directory the workers share, under a lock (the first worker to need it builds
+it, the others wait for it). Tests only read these warehouses.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import dbt_project_runner
 import pytest
-from dbt_project_runner import FIXTURES, build
+from dbt_project_runner import COMPLETE, FIXTURES, Warehouse, build
 
 pytest_plugins = ["gates_report"]
 
@@ -22,36 +36,83 @@ DIRTY_VARS = {
 }
 
 
+@contextmanager
+def _locked(path: Path):
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_directory(tmp_path_factory, name: str) -> Path:
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Each worker's base directory is a folder of the run's (popen-gw0...).
+        root = root.parent
+    return root / f"shared-{name}"
+
+
+def shared(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """The directory `make` fills, made once per test run. A build that failed is retried
+    by the next worker that needs it, so that each reports the failure."""
+    directory = shared_directory(tmp_path_factory, name)
+    root = directory.parent
+    done = directory / COMPLETE
+    with _locked(root / f"shared-{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir()
+            make(directory)
+            done.touch()
+    return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def defaults_parse(tmp_path_factory):
+    """dbt runs on the defaults start from the demo build's parse once it is there."""
+    dbt_project_runner.DEFAULTS_BUILD = shared_directory(tmp_path_factory, "demo")
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory):
-    """The bundled demo data, built with the project's defaults."""
-    return build(tmp_path_factory.mktemp("demo"))
+    """The bundled demo data, built with the project's defaults: every node of the project,
+    unit tests included (the one build that runs them on the defaults)."""
+    directory = shared(tmp_path_factory, "demo", lambda path: build(path, unit_tests=True))
+    return Warehouse(directory)
 
 
 @pytest.fixture(scope="session")
 def dirty_warehouse(tmp_path_factory):
-    """The fixture holding every dirty case, one line each."""
-    return build(tmp_path_factory.mktemp("dirty"), DIRTY_VARS)
+    """The fixture holding every dirty case, one line each; every node, unit tests included
+    (they run on these settings too)."""
+    directory = shared(
+        tmp_path_factory,
+        "dirty",
+        lambda path: build(path, DIRTY_VARS, unit_tests=True),
+    )
+    return Warehouse(directory, dict(DIRTY_VARS))
 
 
 @pytest.fixture(scope="session")
 def published_demo(demo_warehouse, tmp_path_factory):
     """The demo warehouse published as `make build` publishes it (a link to a publication
     directory with the Parquet export), without building it again: readers' tests open it."""
-    import shutil
-
     from scripts.devtools import publish
 
     # The file keeps the built file's name: DuckDB qualifies the views' references (the
     # line marts are views) with the database name, which is the file's stem.
-    published = tmp_path_factory.mktemp("published") / demo_warehouse.path.name
-    store = publish.store_for(published)
-    build_id = publish.new_build_id()
-    directory = store.publications / build_id
-    directory.mkdir(parents=True)
-    shutil.copyfile(demo_warehouse.path, directory / published.name)
-    marts = publish.mart_names(demo_warehouse.directory / "target" / "manifest.json")
-    publish.export(directory / published.name, marts, directory, build_id)
-    publish.swap_link(published, directory / published.name)
-    publish.swap_link(store.parquet_link, directory / "parquet")
-    return published
+    def make(directory: Path) -> None:
+        published = directory / demo_warehouse.path.name
+        store = publish.store_for(published)
+        build_id = publish.new_build_id()
+        publication = store.publications / build_id
+        publication.mkdir(parents=True)
+        shutil.copyfile(demo_warehouse.path, publication / published.name)
+        marts = publish.mart_names(demo_warehouse.directory / "target" / "manifest.json")
+        publish.export(publication / published.name, marts, publication, build_id)
+        publish.swap_link(published, publication / published.name)
+        publish.swap_link(store.parquet_link, publication / "parquet")
+
+    return shared(tmp_path_factory, "published", make) / demo_warehouse.path.name

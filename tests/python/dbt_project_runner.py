@@ -38,6 +38,26 @@ LINES = """(
 ) as lines"""
 
 
+# A full parse of the project costs dbt some 15 s. dbt keeps its parse in the target
+# directory (partial_parse.msgpack) and starts from it when the project, the --vars and the
+# profile are the same, re-reading only the files whose env_var() values changed. Runs on
+# the defaults (no --vars) in a new directory start from the parse of the session's demo
+# build (conftest.py sets DEFAULTS_BUILD) once that build is complete; runs with --vars parse
+# in full, as dbt discards a parse made with other vars.
+DEFAULTS_BUILD: Path | None = None
+COMPLETE = ".complete"
+PARSE = Path("target") / "partial_parse.msgpack"
+
+
+def start_from_defaults_parse(directory: Path, vars: dict | None, project: Path) -> None:
+    demo = DEFAULTS_BUILD
+    if vars or project != ROOT or (directory / PARSE).exists():
+        return
+    if demo is not None and (demo / COMPLETE).exists():
+        (directory / PARSE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(demo / PARSE, directory / PARSE)
+
+
 @dataclass
 class Warehouse:
     """A DuckDB file built by dbt, opened read-only for each query."""
@@ -105,6 +125,7 @@ def run_dbt(
     ]
     if vars:
         command += ["--vars", json.dumps(vars)]
+    start_from_defaults_parse(directory, vars, project)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
@@ -131,16 +152,29 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+# dbt unit tests feed a model fixed rows: the export and the settings a build reads do not
+# change what they check. The session's demo and dirty builds (conftest.py) run them; the
+# other builds leave them out.
+WITHOUT_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
+
+
 def build(
     directory: Path,
     vars: dict | None = None,
     select: str | None = None,
     project: Path = ROOT,
-    exclude: str | None = None,
+    unit_tests: bool = False,
 ) -> Warehouse:
+    """dbt build: every model, seed and data test, or the models of `select` (a selector
+    such as `+customers`) and the data tests of those models only."""
     warehouse = Warehouse(directory, dict(vars or {}), project)
-    # cautious: only tests whose every parent is selected (no test of an unbuilt model).
-    args = ["build"] + (["--select", select, "--indirect-selection", "cautious"] if select else [])
-    args += ["--exclude", exclude] if exclude else []
+    args = ["build", *(selecting(select) if select else [])]
+    args += [] if unit_tests else list(WITHOUT_UNIT_TESTS)
     warehouse.dbt(*args)
     return warehouse
+
+
+def selecting(select: str) -> list[str]:
+    """dbt arguments for the models of `select` and the data tests of those models only."""
+    # cautious: only tests whose every parent is selected (no test of an unbuilt model).
+    return ["--select", select, "--indirect-selection", "cautious"]

@@ -19,12 +19,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt_project_runner import ROOT, Warehouse, run_dbt
+from dbt_project_runner import ROOT, WITHOUT_UNIT_TESTS, Warehouse, run_dbt, selecting
 
 DEMO = ROOT / "data" / "demo" / "online_retail_demo.csv.gz"
 NEW_MONTH = pd.Timestamp("2011-12-01")
 HISTORY_DOMAIN = "models/intermediate/history/"
-SELECT = ["--select", f"+path:{HISTORY_DOMAIN}", "--indirect-selection", "cautious"]
+SELECT = [*selecting(f"+path:{HISTORY_DOMAIN}"), *WITHOUT_UNIT_TESTS]
 HISTORY_COLUMNS = (
     "snapshot_date, customer_id, first_purchase_date, last_purchase_date, recency_days, "
     "frequency, monetary, matched_return_amount, return_rate, r_score, f_score, m_score, "
