@@ -69,6 +69,36 @@ def shared(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
     return directory
 
 
+# The order in which pytest-xdist hands the test files to its two workers (pyproject.toml:
+# --dist loadfile --no-loadscope-reorder): the longest first, so that the last files to run
+# are short ones and both workers finish together; files not listed follow, in the order
+# pytest collects them. The two longest need no session build: the first worker to need
+# the demo builds it while the other runs them. Measured with `make test` (--durations=0).
+LONGEST_FIRST = (
+    "test_publish.py",
+    "test_bad_inputs.py",
+    "test_quality_gates.py",
+    "test_foundation.py",
+    "test_campaign.py",
+    "test_kmeans.py",
+    "test_segment_history_incremental.py",
+    "test_benchmark.py",
+    "test_segment_acceptance.py",
+    "test_cleaning.py",
+    "test_report.py",
+    "test_dashboard.py",
+    "test_lifetime_value.py",
+    "test_semantic_layer.py",
+    "test_generator.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    # A stable sort: the tests of a file keep their order.
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def defaults_parse(tmp_path_factory):
     """dbt runs on the defaults start from the demo build's parse once it is there."""

@@ -1,4 +1,5 @@
-"""The build command, rebuild determinism, and other shops' column names and date formats."""
+"""Other shops' column names and date formats, line ids, the default as-of date. (The build
+command and rebuild determinism: test_publish, whose demo publication is `make build`.)"""
 
 from __future__ import annotations
 
@@ -6,11 +7,8 @@ import csv
 import datetime as dt
 import gzip
 import itertools
-import os
-import subprocess
 
 import duckdb
-import pytest
 from conftest import DIRTY_VARS
 from dbt_project_runner import (
     FIXTURES,
@@ -19,25 +17,9 @@ from dbt_project_runner import (
     ROOT,
     Warehouse,
     build,
-    start_from_defaults_parse,
 )
 
 from scripts.demo_data import generate_transactions as gen
-
-MARTS = [
-    "customers",
-    "campaign_audience",
-    "segment_summary",
-    "cluster_profiles",
-    "cluster_k_selection",
-    "cluster_model_comparison",
-    "cluster_assignment_quality",
-    "segment_cluster_crosstab",
-    "cleaning_summary",
-    "purchase_lines",
-    "return_lines",
-    "quarantined_lines",
-]
 
 CUSTOMER_COLUMNS = (
     "customer_id, recency_days, frequency, monetary, net_monetary, return_rate, "
@@ -58,45 +40,6 @@ SHOP_COLUMNS = {
 
 def table_rows(warehouse: Warehouse, table: str) -> list[tuple]:
     return warehouse.rows(f"select * from {table} order by all")
-
-
-@pytest.fixture(scope="module")
-def make_build(tmp_path_factory):
-    """`make build` exactly as the README says, into a DuckDB file of its own."""
-    directory = tmp_path_factory.mktemp("make_build")
-    start_from_defaults_parse(directory, None, ROOT)
-    env = {
-        **os.environ,
-        "SEGMENTATION_DUCKDB_PATH": str(directory / "warehouse.duckdb"),
-        "DBT_TARGET_PATH": str(directory / "target"),
-        "DBT_LOG_PATH": str(directory / "logs"),
-    }
-    result = subprocess.run(
-        ["make", "build"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200
-    )
-    return result, Warehouse(directory)
-
-
-def test_the_build_command_builds_and_prints_a_summary(make_build):
-    result, warehouse = make_build
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    for heading in (
-        "Lines read:",
-        "Where the lines went",
-        "Customers:",
-        "RFM segments",
-        "K-Means clusters: k =",
-    ):
-        assert heading in result.stdout
-    customers = warehouse.value("select count(*) from customers")
-    assert f"Customers: {customers:,}" in result.stdout
-    assert customers > 100
-
-
-def test_building_twice_gives_the_same_tables_and_labels(make_build, demo_warehouse):
-    _, rebuilt = make_build
-    for table in MARTS:
-        assert table_rows(rebuilt, table) == table_rows(demo_warehouse, table), table
 
 
 def to_shop_format(source: str, destination, description: bool = True) -> None:
