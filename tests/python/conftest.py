@@ -100,9 +100,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def defaults_parse(tmp_path_factory):
-    """dbt runs on the defaults start from the demo build's parse once it is there."""
-    dbt_project_runner.DEFAULTS_BUILD = shared_directory(tmp_path_factory, "demo")
+def session_parses(tmp_path_factory):
+    """dbt runs on the demo's or the dirty fixture's vars start from that build's parse
+    once it is there (dbt_project_runner.start_from_session_parse)."""
+    for vars, name in (({}, "demo"), (DIRTY_VARS, "dirty")):
+        directory = shared_directory(tmp_path_factory, name)
+        dbt_project_runner.SESSION_BUILDS[dbt_project_runner.vars_key(vars)] = directory
 
 
 @pytest.fixture(scope="session")

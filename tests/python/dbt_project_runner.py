@@ -40,22 +40,28 @@ LINES = """(
 
 # A full parse of the project costs dbt some 15 s. dbt keeps its parse in the target
 # directory (partial_parse.msgpack) and starts from it when the project, the --vars and the
-# profile are the same, re-reading only the files whose env_var() values changed. Runs on
-# the defaults (no --vars) in a new directory start from the parse of the session's demo
-# build (conftest.py sets DEFAULTS_BUILD) once that build is complete; runs with --vars parse
-# in full, as dbt discards a parse made with other vars.
-DEFAULTS_BUILD: Path | None = None
+# profile are the same, re-reading only the files whose env_var() values changed. A run in a
+# new directory with the vars of one of the session's builds (conftest.py: the demo on the
+# defaults, the dirty fixture) starts from that build's parse once the build is complete;
+# other vars parse in full, as dbt discards a parse made with other vars. (The parse also
+# holds the warehouse path where a property renders target.path: the pre-flight's copy
+# directory, which only exports read through a copy use, and neither build's vars do.)
+SESSION_BUILDS: dict[str, Path] = {}
 COMPLETE = ".complete"
 PARSE = Path("target") / "partial_parse.msgpack"
 
 
-def start_from_defaults_parse(directory: Path, vars: dict | None, project: Path) -> None:
-    demo = DEFAULTS_BUILD
-    if vars or project != ROOT or (directory / PARSE).exists():
+def vars_key(vars: dict | None) -> str:
+    return json.dumps(vars or {}, sort_keys=True)
+
+
+def start_from_session_parse(directory: Path, vars: dict | None, project: Path = ROOT) -> None:
+    built = SESSION_BUILDS.get(vars_key(vars))
+    if project != ROOT or built is None or (directory / PARSE).exists():
         return
-    if demo is not None and (demo / COMPLETE).exists():
+    if (built / COMPLETE).exists():
         (directory / PARSE).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(demo / PARSE, directory / PARSE)
+        shutil.copyfile(built / PARSE, directory / PARSE)
 
 
 @dataclass
@@ -125,7 +131,7 @@ def run_dbt(
     ]
     if vars:
         command += ["--vars", json.dumps(vars)]
-    start_from_defaults_parse(directory, vars, project)
+    start_from_session_parse(directory, vars, project)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
