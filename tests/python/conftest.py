@@ -15,9 +15,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-import dbt_project_runner
 import pytest
-from dbt_project_runner import COMPLETE, FIXTURES, Warehouse, build
+from dbt_project_runner import FIXTURES, Warehouse, build
 
 pytest_plugins = ["gates_report"]
 
@@ -59,7 +58,7 @@ def shared(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
     by the next worker that needs it, so that each reports the failure."""
     directory = shared_directory(tmp_path_factory, name)
     root = directory.parent
-    done = directory / COMPLETE
+    done = directory / ".complete"
     with _locked(root / f"shared-{name}.lock"):
         if not done.exists():
             shutil.rmtree(directory, ignore_errors=True)
@@ -97,15 +96,6 @@ def pytest_collection_modifyitems(items):
     rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
     # A stable sort: the tests of a file keep their order.
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
-@pytest.fixture(scope="session", autouse=True)
-def session_parses(tmp_path_factory):
-    """dbt runs on the demo's or the dirty fixture's vars start from that build's parse
-    once it is there (dbt_project_runner.start_from_session_parse)."""
-    for vars, name in (({}, "demo"), (DIRTY_VARS, "dirty")):
-        directory = shared_directory(tmp_path_factory, name)
-        dbt_project_runner.SESSION_BUILDS[dbt_project_runner.vars_key(vars)] = directory
 
 
 @pytest.fixture(scope="session")

@@ -38,32 +38,6 @@ LINES = """(
 ) as lines"""
 
 
-# A full parse of the project costs dbt some 15 s. dbt keeps its parse in the target
-# directory (partial_parse.msgpack) and starts from it when the project, the --vars and the
-# profile are the same, re-reading only the files whose env_var() values changed. A run in a
-# new directory with the vars of one of the session's builds (conftest.py: the demo on the
-# defaults, the dirty fixture) starts from that build's parse once the build is complete;
-# other vars parse in full, as dbt discards a parse made with other vars. (The parse also
-# holds the warehouse path where a property renders target.path: the pre-flight's copy
-# directory, which only exports read through a copy use, and neither build's vars do.)
-SESSION_BUILDS: dict[str, Path] = {}
-COMPLETE = ".complete"
-PARSE = Path("target") / "partial_parse.msgpack"
-
-
-def vars_key(vars: dict | None) -> str:
-    return json.dumps(vars or {}, sort_keys=True)
-
-
-def start_from_session_parse(directory: Path, vars: dict | None, project: Path = ROOT) -> None:
-    built = SESSION_BUILDS.get(vars_key(vars))
-    if project != ROOT or built is None or (directory / PARSE).exists():
-        return
-    if (built / COMPLETE).exists():
-        (directory / PARSE).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(built / PARSE, directory / PARSE)
-
-
 @dataclass
 class Warehouse:
     """A DuckDB file built by dbt, opened read-only for each query."""
@@ -131,7 +105,6 @@ def run_dbt(
     ]
     if vars:
         command += ["--vars", json.dumps(vars)]
-    start_from_session_parse(directory, vars, project)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
