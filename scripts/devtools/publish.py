@@ -6,10 +6,11 @@ Readers (marketing, the report, the dashboard, BI tools) connect to the *publish
 path, `$SEGMENTATION_DUCKDB_PATH` or `segmentation.duckdb`, read-only. A build never
 opens that file:
 
-1. `dbt build` (every model, seed and test) writes `<store>/building/<name>`, a file of
-   its own; `<store>` is `$SEGMENTATION_WAREHOUSE_DIR`, else `warehouse/` next to the
-   published path. Readers of the published file hold no lock the build needs, and the
-   build holds none they need.
+1. `dbt build` (every model, seed and data test; the unit tests run in `make test`)
+   writes `<store>/building/<name>`, a file of its own; `<store>` is
+   `$SEGMENTATION_WAREHOUSE_DIR`, else `warehouse/` next to the published path. Readers
+   of the published file hold no lock the build needs, and the build holds none they
+   need.
 2. Every mart is exported to Parquet in `<store>/building/parquet/`, and
    `publication.json` records the build id and each mart's row count.
 3. The whole directory is renamed to `<store>/publications/<build id>/`, then the
@@ -163,15 +164,27 @@ def target_path(dbt_args: list[str]) -> Path:
     return Path(os.environ.get("DBT_TARGET_PATH", "target"))
 
 
-def run_dbt(database: Path, previous: Path | None, dbt_args: list[str]) -> None:
-    """`dbt build` into `database`; its output is passed through line by line."""
-    env = {
-        **os.environ,
+def dbt_environment(database: Path, previous: Path | None, environ=os.environ) -> dict[str, str]:
+    """The environment of the publishing `dbt build`.
+
+    Unit tests are left out unless `DBT_EXCLUDE_RESOURCE_TYPES` says otherwise (set it
+    empty to run them too): their inputs are fixed in YAML, so a shop's export cannot
+    change their outcome, and `make test` runs every one of them on each change, as dbt
+    Labs recommends for production builds. Every data test still runs and still blocks
+    the publication."""
+    return {
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
+        **environ,
         "SEGMENTATION_DUCKDB_PATH": str(database),
         "SEGMENTATION_PREVIOUS_PATH": str(previous or ""),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+def run_dbt(database: Path, previous: Path | None, dbt_args: list[str]) -> None:
+    """`dbt build` into `database`; its output is passed through line by line."""
+    env = dbt_environment(database, previous)
     command = [str(DBT), "build", *dbt_args]
     tail: deque[str] = deque(maxlen=400)
     process = subprocess.Popen(

@@ -481,3 +481,15 @@ def test_cleanup_keeps_the_newest_and_never_the_published_one(tmp_path):
     # keep 1 and a published one that is not the newest: both stay.
     assert [p.name for p in publish.cleanup(store, keep=1)] == []
     assert [p.name for p in publish.unpublished(store)] == ["20240104T000000Z"]
+
+
+def test_the_publishing_build_leaves_unit_tests_to_make_test(tmp_path):
+    database, previous = tmp_path / "building.duckdb", tmp_path / "published.duckdb"
+    env = publish.dbt_environment(database, previous, environ={"PATH": "/bin"})
+    assert env["DBT_EXCLUDE_RESOURCE_TYPES"] == "unit_test"
+    assert env["SEGMENTATION_DUCKDB_PATH"] == str(database)
+    assert env["SEGMENTATION_PREVIOUS_PATH"] == str(previous)
+    # A user who wants them in the publishing build too says so in the environment.
+    env = publish.dbt_environment(database, None, environ={"DBT_EXCLUDE_RESOURCE_TYPES": ""})
+    assert env["DBT_EXCLUDE_RESOURCE_TYPES"] == ""
+    assert env["SEGMENTATION_PREVIOUS_PATH"] == ""
