@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import DIRTY_VARS
-from dbt_project_runner import ROOT, WITHOUT_UNIT_TESTS, selecting
+from dbt_project_runner import ROOT, selecting
 
 from scripts.devtools import publish
 
@@ -70,7 +70,7 @@ open(log, "a").write(json.dumps({"after": after}) + "\n")
 
 class Run:
     """One `python -m scripts.devtools.publish` in a process group of its own; with `make`,
-    `make build` as the README says (every node, unit tests included)."""
+    `make build` as the README says."""
 
     def __init__(
         self,
@@ -95,7 +95,7 @@ class Run:
         else:
             command = [sys.executable, "-m", "scripts.devtools.publish", "--keep", "2", "--"]
             command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-            command += [*WITHOUT_UNIT_TESTS, *(selecting(select) if select else []), *refresh]
+            command += [*(selecting(select) if select else []), *refresh]
             if vars:
                 command += ["--vars", json.dumps(vars)]
         self.process = subprocess.Popen(
