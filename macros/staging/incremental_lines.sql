@@ -91,8 +91,12 @@
         {{ return({'rebuild_reason': reason}) }}
     {%- endif -%}
     {%- set last = loaded | length -%}
-    {%- set lines_before = loaded[:last - 1] | sum(attribute='records') -%}
-    {%- set subset = source_files_subset(source('shop', 'transactions'), current[last - 1:]) -%}
+    {#- The last staged file is read again only when it grew (its new lines continue its
+        numbering); with nothing new at all it is read anyway and yields no new line. -#}
+    {%- set last_grew = current[last - 1]['records'] > loaded[last - 1]['records'] -%}
+    {%- set first_read = last - 1 if last_grew or current | length == last else last -%}
+    {%- set lines_before = loaded[:first_read] | sum(attribute='records') -%}
+    {%- set subset = source_files_subset(source('shop', 'transactions'), current[first_read:]) -%}
     {{ return({
         'loaded_lines': stored,
         'relation': subset if subset is not none else source('shop', 'transactions'),
