@@ -5,7 +5,7 @@
     staged_lines_growth). -#}
 -- depends_on: {{ ref('stg_shop__transactions') }}
 {%- set files = [] -%}
-{%- if execute and not raw_source_is_table() -%}
+{%- if execute and not raw_source_is_table() and load_relation(ref('stg_shop__source_files')) is not none -%}
     {%- set files = run_query('select file_number, file_path from ' ~ ref('stg_shop__source_files') ~ ' order by file_number').rows | list -%}
 {%- endif %}
 with
