@@ -4,6 +4,13 @@
     record); the next incremental run compares the export with it (macro
     staged_lines_growth). -#}
 -- depends_on: {{ ref('stg_shop__transactions') }}
+{#- Built alone it would record files the lines were not staged from. -#}
+{%- if execute and selected_resources -%}
+    {%- set staging = graph.nodes.values() | selectattr('name', 'equalto', 'stg_shop__transactions') | map(attribute='unique_id') | list -%}
+    {%- if staging and staging[0] not in selected_resources -%}
+        {{ exceptions.raise_compiler_error("stg_shop__loaded_files records the files stg_shop__transactions staged: build it with them (`dbt build --select stg_shop__transactions+`), not alone") }}
+    {%- endif -%}
+{%- endif %}
 {%- set files = [] -%}
 {%- if execute and not raw_source_is_table() and load_relation(ref('stg_shop__source_files')) is not none -%}
     {%- set files = run_query('select file_number, file_path from ' ~ ref('stg_shop__source_files') ~ ' order by file_number').rows | list -%}
