@@ -104,3 +104,76 @@
         'rebuild_reason': none,
     }) }}
 {%- endmacro %}
+
+{#- The rows of stg_shop__loaded_files, from `audit` (stg_shop__source_files): each file
+    with its position, records, first line id and fingerprint, and the settings'
+    fingerprint. -#}
+{% macro loaded_files_query(audit) -%}
+{%- set files = [] -%}
+{%- if execute and not raw_source_is_table() and load_relation(audit) is not none -%}
+    {%- set files = run_query('select file_number, file_path from ' ~ audit ~ ' order by file_number').rows | list -%}
+{%- endif %}
+with
+
+audited as (
+
+    select
+        file_number,
+        file_path,
+        file_format,
+        records
+    from {{ audit }}
+
+),
+
+fingerprints as (
+
+    select
+        cast(null as bigint) as file_number,
+        cast(null as bigint) as size_bytes,
+        cast(null as {{ dbt.type_string() }}) as content_hash
+    where false
+    {%- for file in files %}
+    union all
+    select
+        {{ file['file_number'] }} as file_number,
+        size_bytes,
+        content_hash
+    from ({{ file_fingerprint(file['file_path']) }}) as fingerprint
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        audited.file_number,
+        audited.file_path,
+        audited.file_format,
+        audited.records,
+        cast(sum(audited.records) over (
+            order by audited.file_number rows between unbounded preceding and current row
+        ) - audited.records + 1 as bigint) as first_line_id,
+        fingerprints.size_bytes,
+        fingerprints.content_hash,
+        md5({{ text_literal(staged_lines_settings() if execute else '') }}) as settings_fingerprint
+
+    from audited
+    left join fingerprints on audited.file_number = fingerprints.file_number
+
+)
+
+select * from final
+{%- endmacro %}
+
+{#- The post-hooks of stg_shop__transactions: stg_shop__loaded_files written again from
+    this run's audit, after the lines and in their transaction; `step` is `drop` or
+    `create`, one hook each (Spark runs one statement at a time). -#}
+{% macro record_staged_files(staged, audit, step) -%}
+    {%- set record = api.Relation.create(database=staged.database, schema=staged.schema, identifier='stg_shop__loaded_files', type='table') -%}
+    {%- if step == 'drop' -%}
+        drop table if exists {{ record }}
+    {%- else -%}
+        create table {{ record }} as {{ loaded_files_query(audit) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -21,14 +21,19 @@
     one stored, when the export has only grown at its end (staged_lines_growth checks it
     against stg_shop__loaded_files); otherwise it stages every line again, emptying the
     table first (the pre-hook reads the decision from this model's compiled SQL), so old
-    and new lines are never mixed. A warehouse table as the source has no files to
+    and new lines are never mixed. The post-hooks record the files read
+    (stg_shop__loaded_files) in the same transaction. A warehouse table as the source has no files to
     compare: it is staged whole every run. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
     full_refresh=(true if raw_source_is_table() else none),
-    pre_hook="{% if is_incremental() and '-- every line staged again' in model.compiled_code %}truncate table {{ this }}{% endif %}"
+    pre_hook="{% if is_incremental() and '-- every line staged again' in model.compiled_code %}truncate table {{ this }}{% endif %}",
+    post_hook=[
+        "{{ record_staged_files(this, ref('stg_shop__source_files'), 'drop') }}",
+        "{{ record_staged_files(this, ref('stg_shop__source_files'), 'create') }}",
+    ]
 ) }}
 {%- set growth = staged_lines_growth(this, ref('stg_shop__source_files')) if is_incremental() else none -%}
 {%- if growth is not none and growth.rebuild_reason is not none %}
