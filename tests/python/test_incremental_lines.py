@@ -103,3 +103,42 @@ def test_a_changed_staged_line_stages_every_line_again(incremental_runs):
         " count(case when description = 'SNOWFLAKE PURSX' then 1 end)"
         " from stg_shop__transactions"
     ) == [(lines, lines, lines, 1)]
+
+
+def test_the_benchmark_adds_the_newest_lines_as_a_second_file(tmp_path):
+    from scripts.benchmark.bench_incremental import split_export
+
+    dates = ["12/1/2010 9:00", "12/3/2010 9:00", "not a date", "12/2/2010 9:00"] * 25
+    lines = pd.DataFrame({"InvoiceNo": [str(i) for i in range(100)], "InvoiceDate": dates})
+    lines.to_parquet(tmp_path / "lines.parquet")
+    old, new = split_export(tmp_path / "lines.parquet", tmp_path / "export", 0.25)
+    first = pd.read_parquet(tmp_path / "export" / "part_1.parquet")
+    second = pd.read_parquet(tmp_path / "export" / "part_2.parquet")
+    # The newest quarter by invoice time, in file order; a line without a date is old.
+    assert (old, new) == (75, 25)
+    assert list(second["InvoiceNo"]) == [str(i) for i in range(1, 100, 4)]
+    assert list(first["InvoiceNo"]) == [str(i) for i in range(100) if i % 4 != 1]
+
+
+def test_the_benchmark_page_says_whether_the_incremental_target_is_met():
+    from scripts.benchmark.bench_incremental import render
+
+    build = {"wall_seconds": 100.0, "staging_seconds": 30.0, "load_average": 1.0}
+    row = {
+        "lines": 10_000_000,
+        "new_lines": 100_000,
+        "share": 0.01,
+        "full": build,
+        "incremental": {**build, "wall_seconds": 20.0, "staging_seconds": 0.5},
+        "ratio": 0.2,
+        "cpu_ratio": 0.2,
+        "marts_compared": 27,
+        "marts_rounding": ["customers"],
+        "marts_different": {},
+    }
+    page = "\n".join(render([row]))
+    assert "27 of 27 marts equal (1 of them up to float rounding)" in page
+    assert "0.20x, **met**" in page
+    slow = {**row, "ratio": 0.5, "marts_different": {"customers": ["recency_days"]}}
+    page = "\n".join(render([slow]))
+    assert "different: `customers` (recency_days)" in page and "**missed**" in page
