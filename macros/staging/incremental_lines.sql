@@ -1,10 +1,11 @@
 {#- Incremental staging (README "Incremental runs"). stg_shop__transactions adds only the
-    lines beyond the last one it stored; stg_shop__loaded_files records, after every
-    build of it, which files it read and what their bytes were. The next incremental run
-    compares the export with that record and stages only new lines when the export has
-    only grown at its end (a longer last file, or new files after it in the glob's order);
-    anything else (a file changed, removed or inserted before the end, other settings)
-    stages every line again, as --full-refresh would: old and new lines are never mixed. -#}
+    lines beyond the last one it stored; stg_shop__loaded_files records, in the same
+    transaction (its post-hooks), which files it read and what their bytes were. The
+    next incremental run compares the export with that record and stages only new lines
+    when the export has only grown at its end (a longer last file, or new files after it
+    in the glob's order); anything else (a file changed, removed or inserted before the
+    end, other settings) stages every line again, as --full-refresh would: old and new
+    lines are never mixed. -#}
 
 {#- What the staged values of a line depend on besides the line itself: the source (its
     path, reader options), the settings staging reads, and staging's own code. Recorded
@@ -168,12 +169,15 @@ select * from final
 
 {#- The post-hooks of stg_shop__transactions: stg_shop__loaded_files written again from
     this run's audit, after the lines and in their transaction; `step` is `drop` or
-    `create`, one hook each (Spark runs one statement at a time). -#}
+    `create`, one hook each (Spark runs one statement at a time). dbt's cache of relations
+    is told, so that the model's own build later in the run finds the table. -#}
 {% macro record_staged_files(staged, audit, step) -%}
     {%- set record = api.Relation.create(database=staged.database, schema=staged.schema, identifier='stg_shop__loaded_files', type='table') -%}
     {%- if step == 'drop' -%}
+        {%- do adapter.cache_dropped(record) if execute -%}
         drop table if exists {{ record }}
     {%- else -%}
+        {%- do adapter.cache_added(record) if execute -%}
         create table {{ record }} as {{ loaded_files_query(audit) }}
     {%- endif -%}
 {%- endmacro %}
