@@ -87,7 +87,7 @@
         {%- endif -%}
     {%- endif -%}
     {%- if problems -%}
-        {%- set reason = problems | join('; ') -%}
+        {%- set reason = problems[:2] | join('; ') ~ ('; and ' ~ (problems | length - 2) ~ ' more' if problems | length > 2 else '') -%}
         {%- do log("stg_shop__transactions: every line is staged again, because " ~ reason, info=true) -%}
         {{ return({'rebuild_reason': reason}) }}
     {%- endif -%}
