@@ -8,12 +8,32 @@
     lines are never mixed. -#}
 
 {#- What the staged values of a line depend on besides the line itself: the source (its
-    path, reader options), the settings staging reads, and staging's own code. Recorded
-    by stg_shop__loaded_files; a run whose text differs cannot add lines to the old ones. -#}
+    path, reader options), the settings staging reads, and staging's own code with that
+    of every macro it calls, directly or through others (a changed date parser must not
+    leave old lines parsed the old way). Recorded by stg_shop__loaded_files; a run whose
+    text differs cannot add lines to the old ones. -#}
 {% macro staged_lines_settings() -%}
     {%- set staging = [] -%}
+    {%- set macro_ids = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'stg_shop__transactions' -%}
         {%- do staging.append(node.raw_code) -%}
+        {%- do macro_ids.extend(node.depends_on.macros) -%}
+    {%- endfor -%}
+    {%- set macro_code = {} -%}
+    {#- Breadth first over the macros' own dependencies (dispatch included); macro calls
+        nest only a few levels deep, far fewer than these passes. -#}
+    {%- for pass in range(10) -%}
+        {%- for macro_id in macro_ids if macro_id not in macro_code -%}
+            {%- set package, name = macro_id.split('.')[1:3] -%}
+            {%- set namespace = context.get(package) or context['dbt'] -%}
+            {%- set generator = namespace.get(name) if namespace is mapping else none -%}
+            {%- if generator is none -%}
+                {%- do macro_code.update({macro_id: ''}) -%}
+            {%- else -%}
+                {%- do macro_code.update({macro_id: generator.macro.macro_sql}) -%}
+                {%- do macro_ids.extend(generator.macro.depends_on.macros) -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endfor -%}
     {%- set settings = {
         'source': source('shop', 'transactions') | string,
@@ -24,6 +44,7 @@
         'earliest_valid_date': var('earliest_valid_date'),
         'raw_price_is_line_total': var('raw_price_is_line_total'),
         'code': staging | join,
+        'macros': macro_code,
     } -%}
     {{ return(tojson(settings, sort_keys=true)) }}
 {%- endmacro %}

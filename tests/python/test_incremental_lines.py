@@ -142,3 +142,16 @@ def test_the_benchmark_page_says_whether_the_incremental_target_is_met():
     slow = {**row, "ratio": 0.5, "marts_different": {"customers": ["recency_days"]}}
     page = "\n".join(render([slow]))
     assert "different: `customers` (recency_days)" in page and "**missed**" in page
+
+
+def test_the_fingerprint_covers_the_code_of_every_macro_staging_calls(incremental_runs):
+    # A changed parser must stage every line again, not leave old lines parsed the old
+    # way: the fingerprint holds the code of the macros staging calls, the dispatched
+    # implementations and the macros they call in turn included.
+    warehouse = incremental_runs[0]
+    compiled = run_dbt(
+        warehouse.directory, "compile", "--quiet", "--inline", "{{ staged_lines_settings() }}"
+    ).stdout
+    for macro in ("invoice_timestamp", "duckdb__parse_timestamp", "held_exactly", "is_finite"):
+        assert f'"macro.customer_segmentation.{macro}": "' in compiled, macro
+    assert "strptime" in compiled  # the date parser's own code, not only its name
