@@ -17,11 +17,50 @@
 {%- set wide_product = 'cast(quantity as ' ~ exact_type ~ ') * cast(price_held as ' ~ exact_type ~ ')' -%}
 {%- set date_column = var('raw_columns')['invoice_date'] -%}
 {%- set source_types = source_column_types(source('shop', 'transactions')) -%}
+{#- Incremental (README "Incremental runs"): a run stages only the lines after the last
+    one stored, when the export has only grown at its end (staged_lines_growth checks it
+    against stg_shop__loaded_files); otherwise it stages every line again, emptying the
+    table first (the pre-hook reads the decision from this model's compiled SQL), so old
+    and new lines are never mixed. The post-hooks record the files read
+    (stg_shop__loaded_files) in the same transaction. A warehouse table as the source has no files to
+    compare: it is staged whole every run. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    full_refresh=(true if raw_source_is_table() else none),
+    pre_hook="{% if is_incremental() and '-- every line staged again' in model.compiled_code %}truncate table {{ this }}{% endif %}",
+    post_hook=[
+        "{{ record_staged_files(this, ref('stg_shop__source_files'), 'drop') }}",
+        "{{ record_staged_files(this, ref('stg_shop__source_files'), 'create') }}",
+    ]
+) }}
+{%- set growth = staged_lines_growth(this, ref('stg_shop__source_files')) if is_incremental() else none -%}
+{%- if growth is not none and growth.rebuild_reason is not none %}
+-- every line staged again: {{ growth.rebuild_reason | replace('\n', ' ') }}
+{%- set growth = none -%}
+{%- endif %}
 -- depends_on: {{ ref('stg_shop__source_files') }}
 with
 
+{% if growth is none -%}
 -- The line id is the position in the export (see the macro for how DuckDB numbers it).
 source as {{ numbered_by_position(source('shop', 'transactions'), 'source_line_number') }},
+{%- else -%}
+-- Only the last staged file and the new ones are read; positions continue after the
+-- files before them, and only lines after the last stored one are new.
+files_read as {{ numbered_by_position(growth.relation, 'position_in_read') }},
+
+source as (
+
+    select
+        position_in_read + {{ growth.lines_before }} as source_line_number,
+        *
+    from files_read
+    where position_in_read + {{ growth.lines_before }} > {{ growth.loaded_lines }}
+
+),
+{%- endif %}
 
 renamed as (
 

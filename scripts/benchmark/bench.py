@@ -15,7 +15,12 @@ staging models and marts, and explains the slowest with the models' own `meta.co
     python -m scripts.benchmark.bench                                      # 100k, 1M, 10M lines
     python -m scripts.benchmark.bench --sizes 100000000 --formats parquet --merge
     python -m scripts.benchmark.bench --render-only --manifest target/manifest.json
+    python -m scripts.benchmark.bench --sizes 1000000 --formats parquet --skip-baseline
     make bench BENCH_ARGS="--sizes 100000 1000000 10000000 100000000"
+
+The largest Parquet size, from 1M lines up, also gets the incremental row
+(scripts/benchmark/bench_incremental.py: 1% new lines added to a built warehouse, the
+incremental build against a full one, marts compared); `--incremental-share 0` leaves it out.
 
 Every number in the page, prose included, is computed here from the measurements.
 """
@@ -1119,6 +1124,10 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
             *table,
             "",
         ]
+    if meta.get("incremental"):
+        from scripts.benchmark.bench_incremental import render as render_incremental
+
+        lines += render_incremental(meta["incremental"])
     if meta.get("clustering"):
         from scripts.benchmark.bench_clustering import render as render_clustering
 
@@ -1145,6 +1154,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep-data", action="store_true", help="keep files and warehouses")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-limit", action="store_true", help="no one-query limit run")
+    parser.add_argument(
+        "--incremental-share",
+        type=float,
+        default=0.01,
+        help="share of new lines of the incremental row, run at the largest Parquet size "
+        "from 1M lines up (0 = no incremental row)",
+    )
     parser.add_argument("--baseline-timeout", type=float, default=1800.0, help="seconds")
     parser.add_argument(
         "--baseline-memory-gb",
@@ -1214,6 +1230,11 @@ def load_results(path: Path) -> tuple[list[RunResult], list[str]]:
     return [RunResult(**row) for row in saved["results"]], saved.get("commands", [])
 
 
+def saved_incremental(path: Path) -> list[dict]:
+    """The incremental rows of an earlier run (scripts/benchmark/bench_incremental.py)."""
+    return json.loads(path.read_text()).get("incremental", []) if path.exists() else []
+
+
 def saved_clustering(path: Path) -> list[dict]:
     """The clustering measurements of an earlier run (scripts/benchmark/bench_clustering.py)."""
     return json.loads(path.read_text()).get("clustering", []) if path.exists() else []
@@ -1233,10 +1254,16 @@ def saved_finished(path: Path) -> str:
 
 
 def write_page(
-    out: Path, results: list[RunResult], args, clustering: list[dict], finished: str
+    out: Path,
+    results: list[RunResult],
+    args,
+    clustering: list[dict],
+    finished: str,
+    incremental: list[dict] | None = None,
 ) -> None:
     page_meta = {
         "clustering": clustering,
+        "incremental": incremental or [],
         "machine": machine_info(),
         "versions": versions(),
         "finished": finished,
@@ -1273,6 +1300,7 @@ def save_and_write(
     clustering: list[dict],
     args: argparse.Namespace,
     out: Path,
+    incremental: list[dict] | None = None,
 ) -> None:
     """Saves the measurements (what --merge and --render-only read back) and writes the page."""
     finished = now()
@@ -1280,10 +1308,11 @@ def save_and_write(
         "commands": commands,
         "results": [asdict(r) for r in results],
         "clustering": clustering,
+        "incremental": incremental or [],
         "finished": finished,
     }
     results_path.write_text(json.dumps(record, indent=1))
-    write_page(out, results, args, clustering, finished)
+    write_page(out, results, args, clustering, finished, incremental)
     print(f"[bench] wrote {out}", flush=True)
 
 
@@ -1303,6 +1332,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path = data_dir / "results.json"
     keep_saved = args.merge or args.render_only or args.only_clustering
     clustering = saved_clustering(results_path) if keep_saved else []
+    incremental = saved_incremental(results_path) if keep_saved else []
     build_dir = data_dir / "build"
     if args.render_only:
         saved, _ = load_results(results_path)
@@ -1319,17 +1349,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"as '{UNKNOWN_DOMAIN}'); pass --manifest target/manifest.json after `dbt parse`",
                 file=sys.stderr,
             )
-        write_page(out, saved, args, clustering, saved_finished(results_path))
+        write_page(out, saved, args, clustering, saved_finished(results_path), incremental)
         return 0
     if args.only_clustering:
         saved, commands = load_results(results_path)
         clustering = run_clustering(args, command, build_dir, parse=True)
-        save_and_write(results_path, [*commands, command], saved, clustering, args, out)
+        save_and_write(
+            results_path, [*commands, command], saved, clustering, args, out, incremental
+        )
         return 0
     previous, commands = load_results(results_path) if args.merge else ([], [])
     runs = plan(args.sizes, args.formats, args.csv_max_lines)
     skipped_csv = [n for n in args.sizes if "csv" in args.formats and (n, "csv") not in runs]
     results: list[RunResult] = []
+    # Below a million lines dbt's fixed cost is the whole build: no incremental row.
+    parquet_sizes = [lines for lines, fmt in runs if fmt == "parquet" and lines >= 1_000_000]
+    incremental_size = max(parquet_sizes) if parquet_sizes and args.incremental_share else None
     for lines, fmt in runs:
         label = f"{short_lines(lines)} {fmt}"
         path = data_file(data_dir, lines, fmt, args.seed)
@@ -1371,6 +1406,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result.baseline_wall_seconds} s, peak {fmt_gib(result.baseline_peak_bytes)} GiB",
                 flush=True,
             )
+        if (lines, fmt) == (incremental_size, "parquet"):
+            from scripts.benchmark import bench_incremental
+
+            print(f"[bench] {label}: incremental run", flush=True)
+            row = bench_incremental.measure(
+                path, data_dir / "incremental" / str(lines), args.incremental_share
+            )
+            incremental = [r for r in incremental if r["lines"] != row["lines"]]
+            incremental.append({**row, "command": command})
+            print(f"[bench] {label}: {bench_incremental.summary(row)}", flush=True)
         if not args.keep_data:
             path.unlink(missing_ok=True)
             path.with_name(path.name + ".done").unlink(missing_ok=True)
@@ -1389,7 +1434,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = [*commands, command] if args.merge else [command]
     if skipped_csv:
         print(f"[bench] CSV skipped above {args.csv_max_lines:,} lines: {skipped_csv}", flush=True)
-    save_and_write(results_path, commands, merged, clustering, args, out)
+    save_and_write(results_path, commands, merged, clustering, args, out, incremental)
     return 0 if all(r.build_status == "ok" for r in results) else 1
 
 
