@@ -6,8 +6,8 @@
         dbt run-operation spark_register_raw_source --target spark [--vars ...]
     CSV is read as text (no schema inference): parsing belongs to staging. -#}
 {% macro spark_register_raw_source() -%}
-    {%- if target.type != 'spark' -%}
-        {{ exceptions.raise_compiler_error("spark_register_raw_source is for the spark target (this is " ~ target.type ~ ")") }}
+    {%- if target.type not in ('spark', 'spark_session') -%}
+        {{ exceptions.raise_compiler_error("spark_register_raw_source is for the spark and spark_python targets (this is " ~ target.type ~ ")") }}
     {%- endif -%}
     {%- set table = var('raw_transactions_table') or env_var('RAW_TRANSACTIONS_TABLE', '') -%}
     {%- set path = var('raw_transactions_path') or env_var('RAW_TRANSACTIONS_PATH', 'data/demo/online_retail_demo.csv.gz') -%}

@@ -4,6 +4,7 @@ The maths is `customer_segmentation.clustering.assignment.assignment_quality`.""
 
 from customer_segmentation.clustering.assignment import assignment_quality
 from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
+from customer_segmentation.engine import to_pandas
 
 
 def model(dbt, session):
@@ -14,8 +15,8 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
-    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
-    clusters = dbt.ref("int_customer_clusters").df()
+    customers = to_pandas(dbt.ref("int_customer_rfm"), CLUSTERING_INPUTS, "customer_id")
+    clusters = to_pandas(dbt.ref("int_customer_clusters"))
     with threadpool_limits(limits=settings["threads"]):
         quality = assignment_quality(customers, clusters, settings)
     return quality

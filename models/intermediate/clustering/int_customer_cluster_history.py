@@ -9,6 +9,7 @@ snapshot on one model, so a move between clusters is a change of the customer.
 
 from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
 from customer_segmentation.clustering.history import assign_history
+from customer_segmentation.engine import to_pandas
 
 HISTORY_INPUTS = "snapshot_date, customer_id, recency_days, frequency, monetary, return_rate"
 
@@ -21,9 +22,9 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
     # Only the keys and the features: the history is the widest input by far.
-    history = dbt.ref("int_customer_rfm_history").project(HISTORY_INPUTS).df()
-    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
-    clusters = dbt.ref("int_customer_clusters").df()
+    history = to_pandas(dbt.ref("int_customer_rfm_history"), HISTORY_INPUTS)
+    customers = to_pandas(dbt.ref("int_customer_rfm"), CLUSTERING_INPUTS, "customer_id")
+    clusters = to_pandas(dbt.ref("int_customer_clusters"))
     with threadpool_limits(limits=settings["threads"]):
         assigned = assign_history(history, customers, clusters, settings)
     return assigned
