@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The Apache Spark environment (spark-venv below).
+SPARK_VENV  ?= .venv-spark
+SPARK_BIN   := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
 
 export DBT_PROFILES_DIR := $(CURDIR)
 # dbt's anonymous usage tracking would try to reach the internet.
@@ -27,7 +31,7 @@ build: $(STAMP)
 	$(BIN)/python -m scripts.reporting.summary
 endif
 
-test: $(STAMP) browser
+test: $(STAMP) browser $(SPARK_STAMP) java
 	$(BIN)/python -m pytest
 
 venv: $(STAMP)
@@ -51,9 +55,6 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 # Apache Spark (README, "Apache Spark"): its own environment, since dbt-spark and pyspark
 # bring their own dependency tree, with the bridge that runs the Python models in the local
 # session (plugins/dbt-spark-session) and the project, both editable.
-SPARK_VENV  ?= .venv-spark
-SPARK_BIN   := $(SPARK_VENV)/bin
-SPARK_STAMP := $(SPARK_VENV)/.installed
 # The tables (Parquet) and the metastore of `make spark-build`.
 SEGMENTATION_SPARK_DIR ?= target/spark
 export SEGMENTATION_SPARK_DIR
@@ -77,11 +78,12 @@ java:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      openjdk-17-jre-headless >/dev/null; }
 
-# The demo (or DBT_ARGS="--vars ...") on local Spark, in $(SEGMENTATION_SPARK_DIR): the raw
-# files registered in Spark's catalog, then every seed, model and test.
+# The demo (or DBT_ARGS="--vars ...") on local Spark, in $(SEGMENTATION_SPARK_DIR): every
+# seed, model and test (on-run-start registers the raw files in Spark's catalog), then the
+# marts as Parquet in $(SEGMENTATION_SPARK_DIR)/marts for readers without Spark.
 spark-build: $(SPARK_STAMP) java
-	DBT_TARGET=spark_python $(SPARK_BIN)/dbt run-operation spark_register_raw_source $(DBT_ARGS)
 	DBT_TARGET=spark_python $(SPARK_BIN)/dbt build $(DBT_ARGS)
+	$(SPARK_BIN)/python -m scripts.devtools.spark_export --out $(SEGMENTATION_SPARK_DIR)/marts
 
 # Re-resolve the environment from requirements.txt and pin every version.
 lock:

@@ -52,8 +52,8 @@ def test_rows_at_takes_the_positions_in_sort_order():
 def test_the_fit_sample_alone_gives_the_selection_of_every_customer():
     """Spark hands select_k and compare_algorithms only the fit sample's rows (and the
     customer count): same metrics, same k, same comparison as on all customers."""
-    customers, _ = separated_groups([500, 300, 200])
-    settings = {**SETTINGS, "fit_sample_size": 400, "stability_resamples": 4}
+    customers, _ = separated_groups([250, 150, 100])
+    settings = {**SETTINGS, "fit_sample_size": 200, "stability_resamples": 2}
     rows = sample_indices(len(customers), settings["fit_sample_size"], settings["random_state"])
     sample = customers.iloc[rows].reset_index(drop=True)
     with threadpool_limits(limits=1):

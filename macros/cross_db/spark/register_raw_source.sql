@@ -22,8 +22,11 @@
         | selectattr('name', 'equalto', 'transactions') | first -%}
     {%- set relation = api.Relation.create(schema=source_node.schema, identifier=source_node.identifier) -%}
     {%- do run_query('create database if not exists ' ~ source_node.schema) -%}
-    {%- do run_query('drop view if exists ' ~ relation) -%}
-    {%- do run_query('drop table if exists ' ~ relation) -%}
+    {#- Spark refuses drop view on a table and drop table on a view: drop what is there. -#}
+    {%- set existing = adapter.get_relation(database=none, schema=source_node.schema, identifier=source_node.identifier) -%}
+    {%- if existing is not none -%}
+        {%- do run_query('drop ' ~ ('view' if existing.is_view else 'table') ~ ' if exists ' ~ relation) -%}
+    {%- endif -%}
     {%- if table -%}
         {%- set statement = 'create view ' ~ relation ~ ' as select * from ' ~ table -%}
     {%- elif path.endswith('.parquet') -%}
