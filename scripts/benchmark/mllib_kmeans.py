@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             (i, Vectors.dense(row), int(label))
             for i, (row, label) in enumerate(zip(points, sklearn_labels))
         ],
-        "id long, features vector, sklearn int",
+        ["id", "features", "sklearn"],
     ).cache()
     started = time.perf_counter()
     model = KMeans(k=k, seed=settings["random_state"], maxIter=300, tol=1e-4).fit(frame)
