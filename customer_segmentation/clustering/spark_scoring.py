@@ -76,6 +76,21 @@ def fitted_model(sample: pd.DataFrame, k: int | None, settings: dict):
     return scaler, ids_fit, knn
 
 
+def in_workers(score_batch, threads: int):
+    """`score_batch` (a pandas frame in, one out) as mapInPandas' function. The workers are
+    other processes than the model's: they limit their own thread pools (see
+    int_kmeans_k_selection)."""
+
+    def score(batches):
+        from threadpoolctl import threadpool_limits
+
+        for batch in batches:
+            with threadpool_limits(limits=threads):
+                yield score_batch(batch)
+
+    return score
+
+
 def spark_schema(columns: dict) -> str:
     return ", ".join(f"{name} {SPARK_TYPES[kind]}" for name, kind in columns.items())
 
@@ -101,15 +116,6 @@ def assign_clusters_spark(customers, k: int | None, settings: dict, names: dict)
     joined = rows.join(F.broadcast(spark.createDataFrame(fit_ids)), "customer_id", "left")
     columns = feature_columns(settings["use_return_rate"])
     profile_columns = ["recency_days", "frequency", "monetary", "matched_return_amount"]
-
-    threads = settings["threads"]
-
-    def score(batches):
-        from threadpoolctl import threadpool_limits
-
-        for batch in batches:
-            with threadpool_limits(limits=threads):
-                yield score_batch(batch)
 
     def score_batch(batch):
         in_fit = batch["_fit_id"].notna().to_numpy()
@@ -138,7 +144,7 @@ def assign_clusters_spark(customers, k: int | None, settings: dict, names: dict)
         "customer_id string, cluster_id bigint, is_in_fit_sample boolean, assigned_by string, "
         + ", ".join(f"{c} double" for c in profile_columns)
     )
-    scored = joined.mapInPandas(score, scored_schema).cache()
+    scored = joined.mapInPandas(in_workers(score_batch, settings["threads"]), scored_schema).cache()
     sums = spark_to_pandas(
         scored.groupBy("cluster_id").agg(
             F.percentile("recency_days", 0.5).alias("recency_days"),
@@ -206,15 +212,6 @@ def assign_history_spark(history, customers, clusters, settings: dict):
         knn = train_knn(scaler.transform(features_fit), ids_fit, settings)
     only = next(iter(names)) if single else None
 
-    threads = settings["threads"]
-
-    def score(batches):
-        from threadpoolctl import threadpool_limits
-
-        for batch in batches:
-            with threadpool_limits(limits=threads):
-                yield score_batch(batch)
-
     def score_batch(batch):
         if single:
             cluster_ids = np.full(len(batch), only, dtype="int64")
@@ -232,7 +229,8 @@ def assign_history_spark(history, customers, clusters, settings: dict):
     inputs = ["snapshot_date", "customer_id", *columns]
     name_map = F.create_map(*[x for i, n in names.items() for x in (F.lit(i), F.lit(n))])
     scored = history.select(*inputs).mapInPandas(
-        score, "snapshot_date timestamp, customer_id string, cluster_id bigint"
+        in_workers(score_batch, settings["threads"]),
+        "snapshot_date timestamp, customer_id string, cluster_id bigint",
     )
     return scored.withColumn("cluster_name", name_map[F.col("cluster_id")]).select(*HISTORY_COLUMNS)
 
