@@ -115,16 +115,21 @@ def spark_build(directory: Path, vars: dict | None = None) -> tuple[Path, float]
 
 
 @pytest.fixture(scope="module")
-def spark_marts(tmp_path_factory, request) -> dict[str, Path]:
+def spark_marts(tmp_path_factory, request) -> dict[str, tuple]:
     """Both Spark builds at once, and meanwhile the suite's DuckDB builds they are compared
     with: most of a small Spark build is waiting (the session's start, job scheduling, the
-    Python workers), so the three overlap well on two cores."""
+    Python workers), so they overlap well on two cores. {name: (DuckDB warehouse, Spark
+    marts directory)}."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         dirty = pool.submit(spark_build, tmp_path_factory.mktemp("spark-dirty"), DIRTY_VARS)
         demo = pool.submit(spark_build, tmp_path_factory.mktemp("spark-demo"))
-        request.getfixturevalue("dirty_warehouse")
-        request.getfixturevalue("demo_warehouse")
-        return {"dirty": dirty.result()[0], "demo": demo.result()[0]}
+        # Asked for here, not by the tests: pytest would build session fixtures first.
+        duckdb_dirty = request.getfixturevalue("dirty_warehouse")
+        duckdb_demo = request.getfixturevalue("demo_warehouse")
+        return {
+            "dirty": (duckdb_dirty, dirty.result()[0]),
+            "demo": (duckdb_demo, demo.result()[0]),
+        }
 
 
 def duckdb_mart(warehouse, name: str) -> pd.DataFrame:
@@ -259,15 +264,16 @@ def assert_clusters_agree(warehouse, marts: Path) -> float:
     return ari
 
 
-def test_dirty_fixture_gives_the_same_marts_on_spark(spark_marts, dirty_warehouse):
-    assert compare_every_mart(dirty_warehouse, spark_marts["dirty"]) == {}
-    assert_average_order_value_within_the_known_cent(dirty_warehouse, spark_marts["dirty"])
-    assert_group_measures_within_a_cent(dirty_warehouse, spark_marts["dirty"])
+def test_dirty_fixture_gives_the_same_marts_on_spark(spark_marts):
+    warehouse, marts = spark_marts["dirty"]
+    assert compare_every_mart(warehouse, marts) == {}
+    assert_average_order_value_within_the_known_cent(warehouse, marts)
+    assert_group_measures_within_a_cent(warehouse, marts)
 
 
-def test_demo_gives_the_same_marts_on_spark(spark_marts, demo_warehouse):
-    marts = spark_marts["demo"]
-    assert compare_every_mart(demo_warehouse, marts) == {}
-    assert assert_average_order_value_within_the_known_cent(demo_warehouse, marts) == 7
-    assert assert_group_measures_within_a_cent(demo_warehouse, marts) == 6
-    assert_clusters_agree(demo_warehouse, marts)
+def test_demo_gives_the_same_marts_on_spark(spark_marts):
+    warehouse, marts = spark_marts["demo"]
+    assert compare_every_mart(warehouse, marts) == {}
+    assert assert_average_order_value_within_the_known_cent(warehouse, marts) == 7
+    assert assert_group_measures_within_a_cent(warehouse, marts) == 6
+    assert_clusters_agree(warehouse, marts)
