@@ -6,23 +6,38 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The Apache Spark environment (spark-venv below).
+SPARK_VENV  ?= .venv-spark
+SPARK_BIN   := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
 
 export DBT_PROFILES_DIR := $(CURDIR)
 # dbt's anonymous usage tracking would try to reach the internet.
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard campaign-export
+.PHONY: build test venv browser lock demo-data docs report bench lint clean dashboard campaign-export \
+  spark-venv java spark-build test-spark
 
 # Builds into a new file, runs every test there, exports the marts to Parquet and only
 # then publishes (scripts/devtools/publish.py): readers of segmentation.duckdb never see half a
 # build. Extra dbt arguments: make build DBT_ARGS="--vars '{as_of_date: 2011-12-01}'"
+# make build DBT_TARGET=spark builds on local Apache Spark instead (spark-build below).
+ifneq ($(filter spark spark_python,$(DBT_TARGET)),)
+build: spark-build
+else
 build: $(STAMP)
 	$(BIN)/python -m scripts.devtools.publish -- $(DBT_ARGS)
 	$(BIN)/python -m scripts.reporting.summary
+endif
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The two-engine comparison (tests/python/test_spark_engine.py): the dirty fixture and the
+# demo on local Spark against the DuckDB builds. Left out of `make test` for its time.
+test-spark: $(STAMP) $(SPARK_STAMP) java
+	$(BIN)/python -m pytest -m spark tests/python/test_spark_engine.py
 
 venv: $(STAMP)
 
@@ -41,6 +56,39 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --quiet -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --quiet --no-deps -e .
 	touch $@
+
+# Apache Spark (README, "Apache Spark"): its own environment, since dbt-spark and pyspark
+# bring their own dependency tree, with the bridge that runs the Python models in the local
+# session (plugins/dbt-spark-session) and the project, both editable.
+# The tables (Parquet) and the metastore of `make spark-build`.
+SEGMENTATION_SPARK_DIR ?= target/spark
+export SEGMENTATION_SPARK_DIR
+# pyspark's driver binds to the host's address otherwise, which a container may not route.
+export SPARK_LOCAL_IP ?= 127.0.0.1
+
+$(SPARK_STAMP): requirements-spark.txt constraints-spark.txt pyproject.toml \
+  plugins/dbt-spark-session/pyproject.toml
+	test -x $(SPARK_BIN)/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/python -m pip install --quiet --quiet --upgrade pip
+	$(SPARK_BIN)/python -m pip install --quiet --quiet -r requirements-spark.txt -c constraints-spark.txt
+	$(SPARK_BIN)/python -m pip install --quiet --quiet --no-deps -e plugins/dbt-spark-session -e .
+	touch $@
+
+spark-venv: $(SPARK_STAMP)
+
+# pyspark runs on Java 17 or 21: Debian's openjdk-17-jre-headless, installed when missing
+# (as root), as `browser` installs Chromium.
+java:
+	@command -v java >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      openjdk-17-jre-headless >/dev/null; }
+
+# The demo (or DBT_ARGS="--vars ...") on local Spark, in $(SEGMENTATION_SPARK_DIR): every
+# seed, model and test (on-run-start registers the raw files in Spark's catalog), then the
+# marts as Parquet in $(SEGMENTATION_SPARK_DIR)/marts for readers without Spark.
+spark-build: $(SPARK_STAMP) java
+	DBT_TARGET=spark_python $(SPARK_BIN)/dbt build $(DBT_ARGS)
+	$(SPARK_BIN)/python -m scripts.devtools.spark_export --out $(SEGMENTATION_SPARK_DIR)/marts
 
 # Re-resolve the environment from requirements.txt and pin every version.
 lock:

@@ -86,6 +86,31 @@ def fit_labels(points: np.ndarray, k: int, settings: dict) -> np.ndarray:
     return labeller(points, [k], settings["random_state"], settings["n_init"])[k]
 
 
+def sample_cluster_ids(
+    features_fit: np.ndarray, scaled_fit: np.ndarray, k: int | None, settings: dict
+) -> np.ndarray | None:
+    """The cluster ids (business order from 1; 0 for HDBSCAN's noise) the algorithm gives
+    the fit-sample rows, or None when everyone is one cluster (fewer than two distinct
+    points, or k None or 1 for an algorithm that needs k)."""
+    algorithm = settings["algorithm"]
+    needs_k = algorithm != "hdbscan"
+    if len(np.unique(scaled_fit, axis=0)) < 2 or (needs_k and (not k or k == 1)):
+        return None
+    fit_labels_ = fit_labels(scaled_fit, k, settings)
+    labelled = fit_labels_ >= 0
+    if not labelled.any():
+        raise ValueError(f"{algorithm} found no cluster in the fit sample")
+    new_ids = business_order(centroids_in_original_units(features_fit, fit_labels_))
+    return np.where(labelled, new_ids[np.maximum(fit_labels_, 0)], 0)
+
+
+def train_knn(scaled_fit: np.ndarray, ids_fit: np.ndarray, settings: dict):
+    """The classifier that labels everyone else, trained on the labelled fit-sample rows."""
+    labelled = ids_fit != 0
+    knn = make_knn(settings["knn_neighbors"], int(labelled.sum()))
+    return knn.fit(scaled_fit[labelled], ids_fit[labelled])
+
+
 def assign_clusters(
     customers: pd.DataFrame, k: int | None, settings: dict, names: dict
 ) -> pd.DataFrame:
@@ -100,25 +125,17 @@ def assign_clusters(
     in_fit = np.zeros(len(customers), dtype=bool)
     in_fit[fit_rows] = True
     algorithm = settings["algorithm"]
-    needs_k = algorithm != "hdbscan"
-    if len(np.unique(scaled[fit_rows], axis=0)) < 2 or (needs_k and (not k or k == 1)):
+    ids_fit = sample_cluster_ids(features[fit_rows], scaled[fit_rows], k, settings)
+    if ids_fit is None:
         cluster_ids = np.ones(len(customers), dtype=int)
         assigned_by = np.where(in_fit, algorithm, "single_cluster")
     else:
-        fit_labels_ = fit_labels(scaled[fit_rows], k, settings)
-        labelled = fit_labels_ >= 0
-        if not labelled.any():
-            raise ValueError(f"{algorithm} found no cluster in the fit sample")
-        new_ids = business_order(centroids_in_original_units(features[fit_rows], fit_labels_))
-        ids_fit = np.where(labelled, new_ids[np.maximum(fit_labels_, 0)], 0)
         cluster_ids = np.zeros(len(customers), dtype=int)
         cluster_ids[fit_rows] = ids_fit
         assigned_by = np.full(len(customers), algorithm, dtype=object)
         unlabelled = cluster_ids == 0
         if unlabelled.any():
-            train = fit_rows[labelled]
-            knn = make_knn(settings["knn_neighbors"], len(train))
-            knn.fit(scaled[train], cluster_ids[train])
+            knn = train_knn(scaled[fit_rows], ids_fit, settings)
             cluster_ids[unlabelled] = knn.predict(scaled[unlabelled])
             assigned_by[unlabelled] = "knn"
     profile = cluster_profile(customers, cluster_ids)
@@ -137,9 +154,15 @@ def assign_clusters(
     return result.astype(OUTPUT_COLUMNS)
 
 
-def assignment_quality(customers: pd.DataFrame, clusters: pd.DataFrame, settings: dict):
+def assignment_quality(
+    customers: pd.DataFrame, clusters: pd.DataFrame, settings: dict, totals: dict | None = None
+):
     """One row: the KNN classifier's cross-validated accuracy and macro-F1 on the customers
-    the algorithm labelled, and how many customers it labelled."""
+    the algorithm labelled, and how many customers it labelled.
+
+    `customers` and `clusters` may be the fit sample's customers alone (Spark) when
+    `totals` gives the counts over everyone: cluster_count, knn_assigned_customers and
+    customers."""
     if customers.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in QUALITY_COLUMNS.items()})
     merged = customers[["customer_id"]].merge(clusters, on="customer_id", how="inner")
@@ -163,5 +186,5 @@ def assignment_quality(customers: pd.DataFrame, clusters: pd.DataFrame, settings
         "labelled_customers": len(labelled),
         "knn_assigned_customers": int((merged["assigned_by"] == "knn").sum()),
         "customers": len(customers),
-    }
+    } | (totals or {})
     return pd.DataFrame([row]).astype(QUALITY_COLUMNS)

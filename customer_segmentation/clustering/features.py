@@ -146,6 +146,24 @@ def sample_indices(n_rows: int, size: int, random_state: int) -> np.ndarray:
     return np.sort(rng.choice(n_rows, size=size, replace=False))
 
 
+def fit_sample_input(relation, settings: dict) -> tuple[pd.DataFrame, int]:
+    """What a model that needs only the fit sample reads of the customers' RFM relation,
+    and how many customers there are.
+
+    DuckDB: every customer (CLUSTERING_INPUTS, by customer_id), the pure functions draw the
+    sample as they always did. Spark: only the fit sample's rows, the same rows in the same
+    order, numbered and chosen in Spark, so the driver receives at most
+    `fit_sample_size` customers; drawn again from those, `sample_indices` keeps them all."""
+    from customer_segmentation import engine
+
+    if not engine.is_spark(relation):
+        customers = engine.to_pandas(relation, CLUSTERING_INPUTS, "customer_id")
+        return customers, len(customers)
+    n_customers = engine.row_count(relation)
+    rows = sample_indices(n_customers, settings["fit_sample_size"], settings["random_state"])
+    return engine.rows_at(relation, rows, CLUSTERING_INPUTS, "customer_id"), n_customers
+
+
 def fit_sample_points(customers: pd.DataFrame, settings: dict, only_fit_rows: bool = False):
     """The features of every customer, the fit-sample rows, and the scaler fitted on them.
 

@@ -48,9 +48,18 @@ def cluster_profile(customers: pd.DataFrame, cluster_ids: np.ndarray) -> pd.Data
     """Median recency, frequency and monetary and the value-weighted return rate per cluster."""
     frame = customers.assign(cluster_id=cluster_ids)
     grouped = frame.groupby("cluster_id")
-    profile = grouped[["recency_days", "frequency", "monetary"]].median()
+    sums = grouped[["recency_days", "frequency", "monetary"]].median()
+    sums["matched_return_amount"] = grouped["matched_return_amount"].sum()
+    sums["monetary_sum"] = grouped["monetary"].sum()
+    return profile_from_sums(sums)
+
+
+def profile_from_sums(sums: pd.DataFrame) -> pd.DataFrame:
+    """The profile from per-cluster medians (recency_days, frequency, monetary) and sums
+    (matched_return_amount, monetary_sum), however they were aggregated (pandas, Spark)."""
+    profile = sums[["recency_days", "frequency", "monetary"]].copy()
     profile["return_rate"] = (
-        grouped["matched_return_amount"].sum() / grouped["monetary"].sum().replace(0, np.nan)
+        sums["matched_return_amount"] / sums["monetary_sum"].replace(0, np.nan)
     ).fillna(0.0)
     return profile.sort_index()
 

@@ -239,10 +239,15 @@ def row_reasons(metrics: pd.DataFrame, chosen: int, settings: dict) -> list[str]
     return reasons
 
 
-def select_k(customers: pd.DataFrame, settings: dict) -> pd.DataFrame:
+def select_k(
+    customers: pd.DataFrame, settings: dict, n_customers: int | None = None
+) -> pd.DataFrame:
     """The whole selection on a customer table: one row per k (empty when there are
-    no customers; a single k=1 row when there are too few to cluster)."""
-    n_customers = len(customers)
+    no customers; a single k=1 row when there are too few to cluster).
+
+    `customers` may be the fit sample alone (features.fit_sample_input), with
+    `n_customers` the number of customers it was drawn from."""
+    n_customers = len(customers) if n_customers is None else n_customers
     if n_customers == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in METRIC_COLUMNS.items()})
 

@@ -31,7 +31,8 @@ final as (
         revenue,
         customers / sum(customers) over (partition by rfm_segment) as share_of_rfm_segment,
         customers / sum(customers) over (partition by cluster_id) as share_of_cluster,
-        revenue / nullif(sum(revenue) over (), 0) as revenue_share
+        -- A decimal quotient on Spark, a double on DuckDB: the contract says double.
+        cast(revenue / nullif(sum(revenue) over (), 0) as double) as revenue_share
     from cells
 
 )

@@ -54,9 +54,10 @@ final as (
         current_snapshot.last_purchase_date,
         current_snapshot.cluster_name,
         segment_actions.recommended_action,
-        row_number() over (
+        -- Spark's row_number is an int, DuckDB's a bigint: the contract says bigint.
+        cast(row_number() over (
             order by current_snapshot.monetary desc, current_snapshot.customer_id asc
-        ) as value_rank
+        ) as bigint) as value_rank
 
     from last_pair
     inner join history as current_snapshot on last_pair.snapshot_date = current_snapshot.snapshot_date

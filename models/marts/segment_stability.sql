@@ -77,7 +77,7 @@ ari as (
         from_totals.from_pairs,
         to_totals.to_pairs,
         from_totals.from_pairs * to_totals.to_pairs
-        / nullif(cells.customers_in_both * (cells.customers_in_both - 1) / 2.0, 0) as expected_pairs
+        / nullif(cells.customers_in_both * (cells.customers_in_both - 1) / cast(2 as double), 0) as expected_pairs
     from cells
     inner join from_totals
         on
@@ -100,9 +100,10 @@ scored as (
         customers_kept,
         cast(customers_kept as double) / customers_in_both as kept_share,
         -- Both partitions trivial (one group, or every customer alone): they agree, as in scikit-learn.
+        -- Doubles, not 2.0 and 1.0: Spark reads those as decimals and would compute in decimal(38, 6).
         case
-            when (from_pairs + to_pairs) / 2.0 - expected_pairs = 0 then 1.0
-            else (cell_pairs - expected_pairs) / ((from_pairs + to_pairs) / 2.0 - expected_pairs)
+            when (from_pairs + to_pairs) / cast(2 as double) - expected_pairs = 0 then cast(1 as double)
+            else (cell_pairs - expected_pairs) / ((from_pairs + to_pairs) / cast(2 as double) - expected_pairs)
         end as adjusted_rand_index
     from ari
 

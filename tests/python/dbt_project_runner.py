@@ -84,8 +84,10 @@ def run_dbt(
     check: bool = True,
     project: Path = ROOT,
     env: dict | None = None,
+    dbt: Path = DBT,
 ):
-    """dbt with its own target, logs and warehouse in `directory`; `env` adds variables."""
+    """dbt with its own target, logs and warehouse in `directory`; `env` adds variables,
+    `dbt` is another environment's dbt (the Spark one)."""
     directory.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -96,7 +98,7 @@ def run_dbt(
         **(env or {}),
     }
     command = [
-        str(DBT),
+        str(dbt),
         *args,
         "--target-path",
         str(directory / "target"),

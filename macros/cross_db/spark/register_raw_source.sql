@@ -6,8 +6,8 @@
         dbt run-operation spark_register_raw_source --target spark [--vars ...]
     CSV is read as text (no schema inference): parsing belongs to staging. -#}
 {% macro spark_register_raw_source() -%}
-    {%- if target.type != 'spark' -%}
-        {{ exceptions.raise_compiler_error("spark_register_raw_source is for the spark target (this is " ~ target.type ~ ")") }}
+    {%- if target.type not in ('spark', 'spark_session') -%}
+        {{ exceptions.raise_compiler_error("spark_register_raw_source is for the spark and spark_python targets (this is " ~ target.type ~ ")") }}
     {%- endif -%}
     {%- set table = var('raw_transactions_table') or env_var('RAW_TRANSACTIONS_TABLE', '') -%}
     {%- set path = var('raw_transactions_path') or env_var('RAW_TRANSACTIONS_PATH', 'data/demo/online_retail_demo.csv.gz') -%}
@@ -22,8 +22,11 @@
         | selectattr('name', 'equalto', 'transactions') | first -%}
     {%- set relation = api.Relation.create(schema=source_node.schema, identifier=source_node.identifier) -%}
     {%- do run_query('create database if not exists ' ~ source_node.schema) -%}
-    {%- do run_query('drop view if exists ' ~ relation) -%}
-    {%- do run_query('drop table if exists ' ~ relation) -%}
+    {#- Spark refuses drop view on a table and drop table on a view: drop what is there. -#}
+    {%- set existing = adapter.get_relation(database=none, schema=source_node.schema, identifier=source_node.identifier) -%}
+    {%- if existing is not none -%}
+        {%- do run_query('drop ' ~ ('view' if existing.is_view else 'table') ~ ' if exists ' ~ relation) -%}
+    {%- endif -%}
     {%- if table -%}
         {%- set statement = 'create view ' ~ relation ~ ' as select * from ' ~ table -%}
     {%- elif path.endswith('.parquet') -%}

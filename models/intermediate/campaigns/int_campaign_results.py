@@ -3,12 +3,13 @@ interval and p-value, incremental revenue and the minimum detectable effect. The
 `customer_segmentation.campaigns.campaign_results`."""
 
 from customer_segmentation.campaigns import campaign_results
+from customer_segmentation.engine import to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("campaign_measurement")
-    outcomes = dbt.ref("int_campaign_outcomes").df()
+    outcomes = to_pandas(dbt.ref("int_campaign_outcomes"))
     return campaign_results(
         outcomes,
         confidence=float(settings["confidence"]),

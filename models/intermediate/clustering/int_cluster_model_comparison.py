@@ -3,7 +3,8 @@ features and sample: one row per algorithm with its clusters, metrics, stability
 share and a one-line verdict. The maths is `customer_segmentation.clustering.comparison`."""
 
 from customer_segmentation.clustering.comparison import compare_algorithms
-from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
+from customer_segmentation.clustering.features import fit_sample_input, settings_from_config
+from customer_segmentation.engine import to_pandas
 
 
 def model(dbt, session):
@@ -15,8 +16,8 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
-    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
-    selection = dbt.ref("int_kmeans_k_selection").df()
+    customers, _ = fit_sample_input(dbt.ref("int_customer_rfm"), settings)
+    selection = to_pandas(dbt.ref("int_kmeans_k_selection"))
     chosen = selection.loc[selection["is_chosen"], "k"]
     kmeans_k = int(chosen.iloc[0]) if len(chosen) else None
     with threadpool_limits(limits=settings["threads"]):

@@ -10,6 +10,8 @@ business order, names come from seed `cluster_names` (see
 from customer_segmentation.clustering.assignment import assign_clusters
 from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
 from customer_segmentation.clustering.naming import seed_names
+from customer_segmentation.clustering.spark_scoring import assign_clusters_spark
+from customer_segmentation.engine import is_spark, to_pandas
 
 
 def chosen_k(selection, comparison, algorithm: str) -> int | None:
@@ -31,11 +33,15 @@ def model(dbt, session):
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
     settings["high_returner_threshold"] = float(dbt.config.get("high_returner_threshold"))
-    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
-    selection = dbt.ref("int_kmeans_k_selection").df()
-    comparison = dbt.ref("int_cluster_model_comparison").df()
-    names = seed_names(dbt.ref("cluster_names").df())
+    customers = dbt.ref("int_customer_rfm")
+    selection = to_pandas(dbt.ref("int_kmeans_k_selection"))
+    comparison = to_pandas(dbt.ref("int_cluster_model_comparison"))
+    names = seed_names(to_pandas(dbt.ref("cluster_names")))
     k = chosen_k(selection, comparison, settings["algorithm"])
     with threadpool_limits(limits=settings["threads"]):
+        if is_spark(customers):
+            # The same fit on the driver, everyone else classified in Spark's workers.
+            return assign_clusters_spark(customers, k, settings, names)
+        customers = to_pandas(customers, CLUSTERING_INPUTS, "customer_id")
         clusters = assign_clusters(customers, k, settings, names)
     return clusters

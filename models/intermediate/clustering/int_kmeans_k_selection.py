@@ -4,7 +4,7 @@ The maths lives in the `customer_segmentation.clustering` package (features, sta
 `customer_segmentation.clustering.selection`); this model only wires the inputs and the output.
 """
 
-from customer_segmentation.clustering.features import CLUSTERING_INPUTS, settings_from_config
+from customer_segmentation.clustering.features import fit_sample_input, settings_from_config
 from customer_segmentation.clustering.selection import select_k
 
 
@@ -18,7 +18,7 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("kmeans"))
-    customers = dbt.ref("int_customer_rfm").project(CLUSTERING_INPUTS).order("customer_id").df()
+    customers, n_customers = fit_sample_input(dbt.ref("int_customer_rfm"), settings)
     with threadpool_limits(limits=settings["threads"]):
-        selection = select_k(customers, settings)
+        selection = select_k(customers, settings, n_customers)
     return selection

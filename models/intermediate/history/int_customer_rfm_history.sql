@@ -223,7 +223,8 @@ measured as (
         customer_id,
         first_purchase_date,
         last_purchase_date,
-        {{ dbt.datediff('last_purchase_date', 'snapshot_date', 'day') }} as recency_days,  -- noqa: LT05
+        -- Spark's datediff is an int, DuckDB's a bigint: the contracts say bigint.
+        cast({{ dbt.datediff('last_purchase_date', 'snapshot_date', 'day') }} as bigint) as recency_days,  -- noqa: LT05
         frequency,
         monetary,
         matched_return_amount,

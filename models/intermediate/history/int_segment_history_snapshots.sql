@@ -84,7 +84,8 @@ final as (
     select
         snapshot_date,
         is_period_end,
-        row_number() over (order by snapshot_date) as snapshot_number,
+        -- Spark's row_number is an int, DuckDB's a bigint: the contract says bigint.
+        cast(row_number() over (order by snapshot_date) as bigint) as snapshot_number,
         lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date,
         '{{ grain }}' as snapshot_grain
     from snapshot_dates

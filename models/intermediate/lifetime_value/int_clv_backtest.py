@@ -5,24 +5,26 @@ int_clv_seasonality), with the customers a campaign treated during the holdout
 scored apart (customer_segmentation.lifetime_value.backtest_groups)."""
 
 from customer_segmentation import lifetime_value as ltv
+from customer_segmentation.engine import to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = ltv.settings_from_config(dbt.config.get("clv"))
     calibration_fit, clock = ltv.scope_fit(
-        dbt.ref("int_clv_fit").df(), dbt.ref("int_clv_seasonality").df(), "calibration"
+        to_pandas(dbt.ref("int_clv_fit")), to_pandas(dbt.ref("int_clv_seasonality")), "calibration"
     )
-    split = dbt.ref("int_clv_calibration_date").df().iloc[0]
+    split = to_pandas(dbt.ref("int_clv_calibration_date")).iloc[0]
     start, end = split["calibration_date"], split["as_of_date"]
     groups = ltv.backtest_groups(
-        dbt.ref("int_customer_btyd_summary").df(),
+        to_pandas(dbt.ref("int_customer_btyd_summary")),
         ltv.fit_parameters(calibration_fit, ltv.BGNBD_PARAMETERS),
         float(clock.elapsed([start], [end])[0]),
         settings["backtest_top_frequency_group"],
         campaign_treated=ltv.treated_customers(
             ltv.campaign_treatments(
-                dbt.ref("int_campaign_audiences").df(), dbt.ref("int_campaign_windows").df()
+                to_pandas(dbt.ref("int_campaign_audiences")),
+                to_pandas(dbt.ref("int_campaign_windows")),
             ),
             start,
             end,

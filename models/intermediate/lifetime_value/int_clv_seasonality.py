@@ -3,6 +3,7 @@
 the customers no campaign treated before it
 (customer_segmentation.lifetime_value.seasonality_table)."""
 
+from customer_segmentation.engine import to_pandas
 from customer_segmentation.lifetime_value import (
     campaign_treatments,
     seasonality_table,
@@ -13,10 +14,10 @@ from customer_segmentation.lifetime_value import (
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = settings_from_config(dbt.config.get("clv"))
-    spend = dbt.ref("int_customer_spend_by_day").df()
-    split = dbt.ref("int_clv_calibration_date").df().iloc[0]
+    spend = to_pandas(dbt.ref("int_customer_spend_by_day"))
+    split = to_pandas(dbt.ref("int_clv_calibration_date")).iloc[0]
     treatments = campaign_treatments(
-        dbt.ref("int_campaign_audiences").df(), dbt.ref("int_campaign_windows").df()
+        to_pandas(dbt.ref("int_campaign_audiences")), to_pandas(dbt.ref("int_campaign_windows"))
     )
     return seasonality_table(
         spend, split["calibration_date"], split["as_of_date"], settings, treatments

@@ -6,12 +6,13 @@ occasions of the holdout period between them, in seasonal days of each fit's clo
 (int_clv_seasonality; customer_segmentation.lifetime_value).
 """
 
+from customer_segmentation.engine import to_pandas
 from customer_segmentation.lifetime_value import btyd_table, clocks_from_table
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    spend = dbt.ref("int_customer_spend_by_day").df()
-    clocks = clocks_from_table(dbt.ref("int_clv_seasonality").df())
-    split = dbt.ref("int_clv_calibration_date").df().iloc[0]
+    spend = to_pandas(dbt.ref("int_customer_spend_by_day"))
+    clocks = clocks_from_table(to_pandas(dbt.ref("int_clv_seasonality")))
+    split = to_pandas(dbt.ref("int_clv_calibration_date")).iloc[0]
     return btyd_table(spend, split["calibration_date"], split["as_of_date"], clocks)

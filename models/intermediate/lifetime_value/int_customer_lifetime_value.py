@@ -3,16 +3,17 @@ predicted CLV, from the as-of fit of int_clv_fit, the periods ahead measured on 
 as-of fit's clock (int_clv_seasonality; customer_segmentation.lifetime_value)."""
 
 from customer_segmentation import lifetime_value as ltv
+from customer_segmentation.engine import to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     fit_row, clock = ltv.scope_fit(
-        dbt.ref("int_clv_fit").df(), dbt.ref("int_clv_seasonality").df(), "as_of"
+        to_pandas(dbt.ref("int_clv_fit")), to_pandas(dbt.ref("int_clv_seasonality")), "as_of"
     )
-    as_of_date = dbt.ref("int_clv_calibration_date").df().iloc[0]["as_of_date"]
+    as_of_date = to_pandas(dbt.ref("int_clv_calibration_date")).iloc[0]["as_of_date"]
     return ltv.predictions_table(
-        dbt.ref("int_customer_btyd_summary").df(),
+        to_pandas(dbt.ref("int_customer_btyd_summary")),
         fit_row,
         ltv.settings_from_config(dbt.config.get("clv")),
         as_of_date,

@@ -58,12 +58,13 @@ final as (
         as_of_date,
         first_purchase_date,
         last_purchase_date,
-        {{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as recency_days,  -- noqa: LT05
+        -- Spark's datediff is an int, DuckDB's a bigint: the contracts say bigint.
+        cast({{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as bigint) as recency_days,  -- noqa: LT05
         frequency,
         gross_monetary as monetary,
         cast(gross_monetary - matched_return_amount as decimal(18, 2)) as net_monetary,
         cast(gross_monetary / frequency as decimal(18, 2)) as average_order_value,
-        {{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as tenure_days,  -- noqa: LT05
+        cast({{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as bigint) as tenure_days,  -- noqa: LT05
         distinct_products,
         purchase_lines,
         return_lines,

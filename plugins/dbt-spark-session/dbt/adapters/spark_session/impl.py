@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -27,6 +28,10 @@ class SparkSessionCredentials(SparkCredentials):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        # Spark starts its Python workers (UDFs, mapInPandas) with $PYSPARK_PYTHON, else
+        # the first python3 on PATH, which need not have the models' packages: in local
+        # mode they are this interpreter's. Set before the session (and its context) starts.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if self.method != SparkConnectionMethod.SESSION:
             raise DbtRuntimeError(
                 "The spark_session adapter runs Python models in the local pyspark session: "
