@@ -193,6 +193,9 @@ select * from final
     `create`, one hook each (Spark runs one statement at a time). dbt's cache of relations
     is told, so that the model's own build later in the run finds the table. -#}
 {% macro record_staged_files(staged, audit, step) -%}
+    {%- if execute and step == 'drop' and not raw_source_is_table() and load_relation(audit) is none -%}
+        {{ exceptions.raise_compiler_error("stg_shop__transactions records the files it staged from " ~ audit.identifier ~ " (the pre-flight audit), which this warehouse does not have yet: build them together, `dbt build --select +stg_shop__transactions`") }}
+    {%- endif -%}
     {%- set record = api.Relation.create(database=staged.database, schema=staged.schema, identifier='stg_shop__loaded_files', type='table') -%}
     {%- if step == 'drop' -%}
         {%- do adapter.cache_dropped(record) if execute -%}

@@ -147,7 +147,7 @@ def test_line_ids_are_file_positions_in_a_csv_read_in_parallel(tmp_path):
     gen.write(path, LARGE_CSV_LINES, seed=7)
     assert path.stat().st_size > 64 * 1024 * 1024
     warehouse = build(
-        tmp_path / "build", {"raw_transactions_path": str(path)}, select="stg_shop__transactions"
+        tmp_path / "build", {"raw_transactions_path": str(path)}, select="+stg_shop__transactions"
     )
     # Both sides are streamed: a million tuples held twice would weigh on the test process.
     with path.open(newline="") as handle, duckdb.connect(str(warehouse.path), read_only=True) as db:
