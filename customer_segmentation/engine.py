@@ -23,7 +23,11 @@ SPARK = "spark"
 
 def engine_of(frame) -> str:
     """`spark` for a pyspark DataFrame (classic or Spark Connect), `duckdb` for a DuckDB
-    relation; anything else is an error naming its type."""
+    relation, or a wrapper of either that names it in `__wrapped__` (the benchmark times
+    `.df()` that way); anything else is an error naming its type."""
+    wrapped = getattr(frame, "__wrapped__", None)
+    if wrapped is not None:
+        return engine_of(wrapped)
     module = type(frame).__module__
     if module.startswith("pyspark."):
         return SPARK

@@ -78,8 +78,8 @@ def fitted_model(sample: pd.DataFrame, k: int | None, settings: dict):
 
 def in_workers(score_batch, threads: int):
     """`score_batch` (a pandas frame in, one out) as mapInPandas' function. The workers are
-    other processes than the model's: they limit their own thread pools (see
-    int_kmeans_k_selection)."""
+    other processes than the model's: they limit their own thread pools, as the k
+    selection does in the model's process."""
 
     def score(batches):
         from threadpoolctl import threadpool_limits

@@ -293,6 +293,8 @@ class TimedRelation:
 
     def __init__(self, relation, timer: Timer):
         self._relation, self._timer = relation, timer
+        # What customer_segmentation.engine asks to tell the engine of a wrapped relation.
+        self.__wrapped__ = relation
 
     def df(self):
         with self._timer.phase("df"):

@@ -28,6 +28,18 @@ def test_engine_of_names_what_it_cannot_read():
         engine.engine_of(pd.DataFrame())
 
 
+def test_engine_of_a_wrapped_relation_is_the_wrapped_one():
+    # The benchmark hands the models relations wrapped to time `.df()`.
+    class Wrapper:
+        def __init__(self, wrapped):
+            self.__wrapped__ = wrapped
+
+    with duckdb.connect() as connection:
+        assert engine.engine_of(Wrapper(connection.sql("select 1"))) == engine.DUCKDB
+    with pytest.raises(TypeError, match="DuckDB relation or a pyspark DataFrame"):
+        engine.engine_of(Wrapper(pd.DataFrame()))
+
+
 def test_to_pandas_on_duckdb_is_project_order_df():
     frame = pd.DataFrame({"customer_id": ["b", "a", "c"], "x": [2, 1, 3], "y": [0.5, 0.1, 0.9]})
     with duckdb.connect() as connection:
