@@ -121,7 +121,7 @@ campaign-export: $(STAMP)
 	$(BIN)/python -m scripts.reporting.export_campaign "$(CAMPAIGN)" --out "$(OUT)"
 
 docs: $(STAMP)
-	$(BIN)/dbt docs generate
+	SEGMENTATION_DUCKDB_ACCESS_MODE=read_only $(BIN)/dbt docs generate
 
 # Python and SQL lint: ruff check + ruff format --check, sqlfluff (.sqlfluff), no
 # DuckDB-only SQL outside the dispatched macros (gate portable), and no intermediate model

@@ -720,7 +720,11 @@ def gate_sqlfluff(context: Context) -> GateResult:
     return gate
 
 
-def dbt(context: Context, *args: str, warehouse: Path) -> subprocess.CompletedProcess:
+def dbt(
+    context: Context, *args: str, warehouse: Path, read_only: bool = False
+) -> subprocess.CompletedProcess:
+    """dbt into the work directory; `read_only` for commands that only read the warehouse,
+    so that they run while the report, the dashboard or another gate run has it open."""
     return run(
         [
             str(BIN / "dbt"),
@@ -732,6 +736,7 @@ def dbt(context: Context, *args: str, warehouse: Path) -> subprocess.CompletedPr
         ],
         context,
         SEGMENTATION_DUCKDB_PATH=str(warehouse),
+        SEGMENTATION_DUCKDB_ACCESS_MODE="read_only" if read_only else "automatic",
     )
 
 
@@ -748,7 +753,7 @@ def gate_docs(context: Context) -> GateResult:
             if build.returncode != 0:
                 gate.problems.append(f"dbt build failed:\n{tail(build)}")
                 return gate
-        result = dbt(context, "docs", "generate", warehouse=warehouse)
+        result = dbt(context, "docs", "generate", warehouse=warehouse, read_only=True)
         if result.returncode != 0:
             gate.problems.append(f"dbt docs generate failed:\n{tail(result)}")
             return gate

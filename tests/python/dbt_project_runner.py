@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,13 @@ class Warehouse:
 
     def value(self, sql: str):
         return self.rows(sql)[0][0]
+
+    @contextmanager
+    def held_open(self):
+        """The file open read-only, as another test reading the shared warehouse holds it:
+        what runs inside must open it read-only too (DuckDB refuses a writer next to it)."""
+        with duckdb.connect(str(self.path), read_only=True):
+            yield
 
     def frame(self, sql: str):
         with duckdb.connect(str(self.path), read_only=True) as connection:

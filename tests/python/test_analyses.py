@@ -68,6 +68,8 @@ def compile_analyses(warehouse, directory: Path) -> Path:
         **os.environ,
         "DBT_PROFILES_DIR": str(ROOT),
         "SEGMENTATION_DUCKDB_PATH": str(warehouse.path),
+        # The warehouse is shared with tests that read it at the same time.
+        "SEGMENTATION_DUCKDB_ACCESS_MODE": "read_only",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -83,7 +85,8 @@ def compile_analyses(warehouse, directory: Path) -> Path:
     ]
     if warehouse.vars:
         command += ["--vars", json.dumps(warehouse.vars)]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    with warehouse.held_open():
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout[-6000:]}"
     return target / "compiled" / "customer_segmentation" / "analyses"
 

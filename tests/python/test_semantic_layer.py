@@ -47,13 +47,16 @@ def run_mf(project: Path, warehouse, *args: str) -> subprocess.CompletedProcess:
         "DBT_PROJECT_DIR": str(project),
         "DBT_PROFILES_DIR": str(ROOT),
         "SEGMENTATION_DUCKDB_PATH": str(warehouse.path),
+        # The warehouse is shared with tests that read it at the same time.
+        "SEGMENTATION_DUCKDB_ACCESS_MODE": "read_only",
         "DBT_LOG_PATH": str(project / "logs"),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    return subprocess.run(
-        [str(MF), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+    with warehouse.held_open():
+        return subprocess.run(
+            [str(MF), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
 
 
 def mf_query(project: Path, warehouse, out: Path, metrics: str, group_by: str) -> list[dict]:
