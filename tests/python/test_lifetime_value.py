@@ -43,6 +43,33 @@ def test_gamma_gamma_fit_recovers_the_simulated_parameters_within_ten_percent(si
         assert fit.parameters[name] == pytest.approx(truth, rel=0.10), name
 
 
+@pytest.mark.parametrize(
+    ("gradient", "converged"), [(3e-8, True), (2e-6, False), (float("nan"), False)]
+)
+def test_a_fit_whose_line_search_stalls_at_the_optimum_has_converged(
+    monkeypatch, gradient, converged
+):
+    """L-BFGS-B ends ABNORMAL when no step along its direction lowers the objective in
+    floating point; at the optimum that depends on the last bits of the sums (the
+    Gamma-Gamma fit of the 50,000 simulated customers did so on one CPU and not on
+    another). A vanishing gradient says it converged; a gradient that is not, that it
+    did not."""
+
+    def stalled(*args, **kwargs):
+        return optimize.OptimizeResult(
+            x=np.log([6.0, 10.0, 45.0]),
+            success=False,
+            status=2,
+            message="ABNORMAL: ",
+            jac=np.array([gradient, -gradient, gradient]),
+        )
+
+    monkeypatch.setattr(lv.optimize, "minimize", stalled)
+    params, result = lv._minimise(None, np.ones(3), ())
+    assert result is converged
+    assert params == pytest.approx([6.0, 10.0, 45.0])
+
+
 def test_the_fit_is_the_maximum_of_the_likelihood(simulated):
     """No direction of the parameters raises the log-likelihood."""
     sample = simulated.iloc[:5000]
