@@ -272,7 +272,13 @@ def purchase_occasions(spend: pd.DataFrame, cutoff) -> pd.DataFrame:
     """
     cutoff = pd.Timestamp(cutoff)
     booked = spend[pd.to_datetime(spend["booked_date"]) < cutoff]
-    daily = booked.groupby(["customer_id", "purchase_date"], as_index=False, sort=False)[
+    # A day's purchase and refunds are added in one order (the model's key), whatever
+    # order the rows come in: a float sum of three amounts depends on it, and so would the
+    # fits, by the last bits (an incremental build hands the rows over in another order).
+    booked = booked.sort_values(
+        ["customer_id", "purchase_date", "booked_date", "amount_kind"], kind="stable"
+    )
+    daily = booked.groupby(["customer_id", "purchase_date"], as_index=False, sort=True)[
         "amount"
     ].sum()
     daily["amount"] = daily["amount"].astype(float)

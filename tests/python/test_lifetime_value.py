@@ -286,6 +286,45 @@ def test_backtest_scores_campaign_treated_customers_apart_from_the_organic_ones(
     assert set(untreated["population"]) == {"organic"}
 
 
+def test_the_fits_do_not_depend_on_the_order_of_the_spend_rows():
+    """The same spend in another row order (an incremental build appends a day's lines,
+    so the table's rows come in another order) gives bit-for-bit the same summary and fits:
+    a day's purchase and its later refunds are summed in one order whatever the input's."""
+    rng = np.random.default_rng(7)
+    days = pd.to_datetime("2011-01-01") + pd.to_timedelta(rng.integers(0, 300, 6000), "D")
+    purchases = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 1500, 6000).astype(str),
+            "purchase_date": days,
+            "booked_date": days,
+            "amount_kind": "purchase",
+            "amount": np.round(rng.gamma(2.0, 40.0, 6000), 2),
+        }
+    ).drop_duplicates(["customer_id", "purchase_date"])
+    refunds = purchases.sample(frac=0.3, random_state=1).assign(
+        booked_date=lambda d: d["purchase_date"] + pd.to_timedelta(3, "D"),
+        amount_kind="refund",
+        amount=lambda d: -np.round(d["amount"] * 0.37, 2),
+    )
+    # A second refund of the same day's goods: three amounts, whose float sum depends on
+    # the order they are added in.
+    later = refunds.sample(frac=0.5, random_state=3).assign(
+        booked_date=lambda d: d["booked_date"] + pd.to_timedelta(4, "D"),
+        amount=lambda d: -np.round(d["amount"] * -0.29, 2),
+    )
+    spend = pd.concat([purchases, refunds, later], ignore_index=True)
+    split = {"as_of_date": "2011-11-01", "calibration_date": "2011-08-01"}
+
+    def fits(rows):
+        table = lv.btyd_table(rows, split["calibration_date"], split["as_of_date"])
+        return table, lv.fit_table(table, 1500, split, "scipy")
+
+    table, fitted = fits(spend)
+    shuffled_table, shuffled_fits = fits(spend.sample(frac=1.0, random_state=2))
+    pd.testing.assert_frame_equal(table, shuffled_table, check_exact=True)
+    pd.testing.assert_frame_equal(fitted, shuffled_fits, check_exact=True)
+
+
 def test_too_little_history_names_the_problem_instead_of_failing():
     spend = spend_rows(
         ("A", "2011-01-01", "2011-01-01", "purchase", 10.0),
