@@ -41,6 +41,7 @@ VAR_NAMES = {
     "comparison_resamples": "clustering_comparison_resamples",
     "knn_neighbors": "knn_neighbors",
     "knn_cv_folds": "knn_cv_folds",
+    "knn_threads": "knn_threads",
 }
 
 
@@ -94,6 +95,7 @@ def settings_from_config(config: dict) -> dict:
         "comparison_resamples": int(get("comparison_resamples")),
         "knn_neighbors": int(get("knn_neighbors")),
         "knn_cv_folds": int(get("knn_cv_folds")),
+        "knn_threads": int(get("knn_threads")),
     }
     if settings["algorithm"] not in ALGORITHMS:
         raise ValueError(

@@ -70,7 +70,7 @@ def assign_history(
         # The customers the algorithm labelled, in row order, as the classifier was trained.
         train = np.flatnonzero(labels["assigned_by"].to_numpy() == settings["algorithm"])
         cluster_ids = labels["cluster_id"].to_numpy(dtype=int)
-        knn = make_knn(settings["knn_neighbors"], len(train))
+        knn = make_knn(settings["knn_neighbors"], len(train), settings["knn_threads"])
         knn.fit(scaler.transform(features[train]), cluster_ids[train])
         points = scaler.transform(
             build_features(history, feature_columns(settings["use_return_rate"]))

@@ -119,6 +119,7 @@
     {%- do _check_integer(problems, 'clustering_comparison_resamples', 2) -%}
     {%- do _check_integer(problems, 'knn_neighbors', 1) -%}
     {%- do _check_integer(problems, 'knn_cv_folds', 2) -%}
+    {%- do _check_integer(problems, 'knn_threads', 1) -%}
     {%- if var('currency') is not string or var('currency') | length != 3 -%}
         {%- do problems.append(_setting_problem('currency', var('currency'), 'a three-letter ISO 4217 code such as GBP, EUR or USD')) -%}
     {%- endif -%}

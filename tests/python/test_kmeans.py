@@ -487,3 +487,29 @@ def test_hdbscan_reports_its_noise():
     assert (assigned["assigned_by"] == "knn").sum() == round(
         hdbscan["noise_share"] * len(customers)
     )
+
+
+def test_the_neighbour_classifier_labels_as_scikit_learns_distance_weighted_one():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(3)
+    train, labels = rng.random((3000, 3)), rng.integers(1, 5, 3000)
+    # Queries between the customers and on them (distance 0: their own label wins).
+    queries = np.vstack([rng.random((20000, 3)), train[:200]])
+    for neighbours, threads in [(15, 1), (15, 2), (1, 1), (5000, 2)]:
+        expected = KNeighborsClassifier(
+            n_neighbors=min(neighbours, len(train)), weights="distance"
+        ).fit(train, labels)
+        ours = assignment.make_knn(neighbours, len(train), threads).fit(train, labels)
+        np.testing.assert_array_equal(ours.predict(queries), expected.predict(queries))
+    assert len(ours.predict(np.empty((0, 3)))) == 0
+
+
+def test_the_neighbour_classifier_gives_a_tie_to_the_smallest_cluster_id():
+    train = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 0.0]])
+    knn = assignment.make_knn(2, 2).fit(train[:2], np.array([3, 1]))
+    # Halfway between a customer of cluster 3 and one of cluster 1.
+    assert knn.predict(np.array([[1.0, 0.0]])).tolist() == [1]
+    # Sitting on two customers of different clusters: only they vote, equally.
+    on_both = assignment.make_knn(3, 3).fit(train, np.array([4, 1, 2]))
+    assert on_both.predict(np.array([[0.0, 0.0]])).tolist() == [2]
