@@ -344,20 +344,20 @@ def load_model(node: dict):
 
 @contextlib.contextmanager
 def timed_knn_predict(timer: Timer):
-    """Times every KNeighborsClassifier.predict (the assignment outside the fit sample)."""
-    from sklearn.neighbors import KNeighborsClassifier
+    """Times every nearest-neighbour prediction (the assignment outside the fit sample)."""
+    from customer_segmentation.clustering.assignment import NearestNeighbourClassifier
 
-    original = KNeighborsClassifier.predict
+    original = NearestNeighbourClassifier.predict
 
     def predict(self, X):
         with timer.phase("knn_predict"):
             return original(self, X)
 
-    KNeighborsClassifier.predict = predict
+    NearestNeighbourClassifier.predict = predict
     try:
         yield
     finally:
-        KNeighborsClassifier.predict = original
+        NearestNeighbourClassifier.predict = original
 
 
 def run_models(database: str, models: list[dict]) -> list[dict]:
