@@ -46,12 +46,12 @@ QUALITY_COLUMNS = {
 class NearestNeighbourClassifier:
     """scikit-learn's KNeighborsClassifier(weights="distance") on SciPy's k-d tree, whose
     lookups split over `threads`: the lookup of every customer of every history snapshot
-    is the costliest step of the clustering at scale. On a million lookups it took 4.2 s
-    on one thread and 3.35 s on two, against scikit-learn's 6.9 s, with the same labels
-    on every snapshot row of a 10-million-line build. The same votes: each of the k
-    nearest neighbours weighs 1 / distance, a customer at distance 0 of labelled
-    customers takes their votes alone, and a tie goes to the smallest cluster id; where
-    labelled customers tie for the k-th place, either tree may take either."""
+    is the costliest step of the clustering at scale (docs/benchmarks.md, "Clustering at
+    scale"), and SciPy's tree answers it faster than scikit-learn's. The same votes
+    (tests/python/test_kmeans.py compares the labels): each of the k nearest neighbours
+    weighs 1 / distance, a customer at distance 0 of labelled customers takes their votes
+    alone, and a tie goes to the smallest cluster id; where labelled customers tie for the
+    k-th place, either tree may take either."""
 
     def __init__(self, n_neighbors: int, threads: int = 1):
         self.n_neighbors = n_neighbors

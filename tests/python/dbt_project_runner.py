@@ -58,6 +58,18 @@ class Warehouse:
     def value(self, sql: str):
         return self.rows(sql)[0][0]
 
+    def reader_env(self) -> dict:
+        """The environment of a dbt command that only reads this warehouse (compile, docs,
+        MetricFlow): it opens the file read-only, next to the other tests reading it."""
+        return {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(self.project),
+            "SEGMENTATION_DUCKDB_PATH": str(self.path),
+            "SEGMENTATION_DUCKDB_ACCESS_MODE": "read_only",
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
     @contextmanager
     def held_open(self):
         """The file open read-only, as another test reading the shared warehouse holds it:

@@ -9,7 +9,6 @@ build's partial_parse.msgpack, so dbt does not parse the project again.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from decimal import Decimal
@@ -64,15 +63,7 @@ def compile_analyses(warehouse, directory: Path) -> Path:
     partial_parse = warehouse.directory / "target" / "partial_parse.msgpack"
     if partial_parse.exists():
         shutil.copy(partial_parse, target)
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(ROOT),
-        "SEGMENTATION_DUCKDB_PATH": str(warehouse.path),
-        # The warehouse is shared with tests that read it at the same time.
-        "SEGMENTATION_DUCKDB_ACCESS_MODE": "read_only",
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = warehouse.reader_env()
     command = [
         str(DBT),
         "compile",

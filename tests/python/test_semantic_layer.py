@@ -13,7 +13,6 @@ build and the warehouse share.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 from decimal import Decimal
@@ -43,15 +42,9 @@ def mf_project(demo_warehouse, tmp_path_factory) -> Path:
 
 def run_mf(project: Path, warehouse, *args: str) -> subprocess.CompletedProcess:
     env = {
-        **os.environ,
+        **warehouse.reader_env(),
         "DBT_PROJECT_DIR": str(project),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "SEGMENTATION_DUCKDB_PATH": str(warehouse.path),
-        # The warehouse is shared with tests that read it at the same time.
-        "SEGMENTATION_DUCKDB_ACCESS_MODE": "read_only",
         "DBT_LOG_PATH": str(project / "logs"),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     with warehouse.held_open():
         return subprocess.run(
