@@ -31,11 +31,13 @@ build: $(STAMP)
 	$(BIN)/python -m scripts.reporting.summary
 endif
 
-test: $(STAMP) browser
+# Every test, the two-engine comparison on local Apache Spark included (it needs the Spark
+# environment and Java).
+test: $(STAMP) $(SPARK_STAMP) browser java
 	$(BIN)/python -m pytest
 
-# The two-engine comparison (tests/python/test_spark_engine.py): the dirty fixture and the
-# demo on local Spark against the DuckDB builds. Left out of `make test` for its time.
+# The two-engine comparison alone (tests/python/test_spark_engine.py): the dirty fixture and
+# the demo on local Spark against the DuckDB builds.
 test-spark: $(STAMP) $(SPARK_STAMP) java
 	$(BIN)/python -m pytest -m spark tests/python/test_spark_engine.py
 

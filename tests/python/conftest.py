@@ -71,9 +71,12 @@ def shared(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
 # The order in which pytest-xdist hands the test files to its two workers (pyproject.toml:
 # --dist loadfile --no-loadscope-reorder): the longest first, so that the last files to run
 # are short ones and both workers finish together; files not listed follow, in the order
-# pytest collects them. The two longest need no session build: the first worker to need
-# the demo builds it while the other runs them. Measured with `make test` (--durations=0).
+# pytest collects them. The Spark comparison builds the session's DuckDB demo and dirty
+# fixture while its Spark builds wait on their sessions; the next two need no session
+# build. Measured with `make test` (--durations=0).
 LONGEST_FIRST = (
+    # Mostly waiting on two Spark sessions: its worker's core is the other's meanwhile.
+    "test_spark_engine.py",
     "test_publish.py",
     "test_bad_inputs.py",
     "test_quality_gates.py",
