@@ -1137,6 +1137,10 @@ def render_markdown(results: list[RunResult], meta: dict) -> str:
         from scripts.benchmark.bench_incremental import render as render_incremental
 
         lines += render_incremental(meta["incremental"])
+    if meta.get("spark"):
+        from scripts.benchmark.bench_spark import render as render_spark
+
+        lines += render_spark(meta["spark"])
     if meta.get("clustering"):
         from scripts.benchmark.bench_clustering import render as render_clustering
 
@@ -1208,6 +1212,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "customers, e.g. 1000000) and add its section to the page",
     )
     parser.add_argument(
+        "--spark-sizes",
+        type=int,
+        nargs="+",
+        default=[],
+        help="also build these sizes (of --sizes, Parquet) on local Apache Spark right after "
+        "their DuckDB build (scripts/benchmark/bench_spark.py; needs `make spark-venv java`)",
+    )
+    parser.add_argument(
         "--only-clustering",
         action="store_true",
         help="run only the clustering measurement; the builds' rows come from "
@@ -1216,6 +1228,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.only_clustering and not args.clustering_customers:
         parser.error("--only-clustering needs --clustering-customers (e.g. 1000000)")
+    spark_outside = set(args.spark_sizes) - set(args.sizes)
+    if spark_outside or (args.spark_sizes and "parquet" not in args.formats):
+        parser.error("--spark-sizes must be among --sizes, with Parquet among --formats")
     if args.manifest and not args.render_only:
         parser.error("--manifest goes with --render-only (runs read their build's manifest)")
     return args
@@ -1244,6 +1259,11 @@ def saved_incremental(path: Path) -> list[dict]:
     return json.loads(path.read_text()).get("incremental", []) if path.exists() else []
 
 
+def saved_spark(path: Path) -> list[dict]:
+    """The Spark builds of an earlier run (scripts/benchmark/bench_spark.py)."""
+    return json.loads(path.read_text()).get("spark", []) if path.exists() else []
+
+
 def saved_clustering(path: Path) -> list[dict]:
     """The clustering measurements of an earlier run (scripts/benchmark/bench_clustering.py)."""
     return json.loads(path.read_text()).get("clustering", []) if path.exists() else []
@@ -1269,10 +1289,12 @@ def write_page(
     clustering: list[dict],
     finished: str,
     incremental: list[dict] | None = None,
+    spark: list[dict] | None = None,
 ) -> None:
     page_meta = {
         "clustering": clustering,
         "incremental": incremental or [],
+        "spark": spark or [],
         "machine": machine_info(),
         "versions": versions(),
         "finished": finished,
@@ -1310,6 +1332,7 @@ def save_and_write(
     args: argparse.Namespace,
     out: Path,
     incremental: list[dict] | None = None,
+    spark: list[dict] | None = None,
 ) -> None:
     """Saves the measurements (what --merge and --render-only read back) and writes the page."""
     finished = now()
@@ -1318,10 +1341,11 @@ def save_and_write(
         "results": [asdict(r) for r in results],
         "clustering": clustering,
         "incremental": incremental or [],
+        "spark": spark or [],
         "finished": finished,
     }
     results_path.write_text(json.dumps(record, indent=1))
-    write_page(out, results, args, clustering, finished, incremental)
+    write_page(out, results, args, clustering, finished, incremental, spark)
     print(f"[bench] wrote {out}", flush=True)
 
 
@@ -1342,6 +1366,7 @@ def main(argv: list[str] | None = None) -> int:
     keep_saved = args.merge or args.render_only or args.only_clustering
     clustering = saved_clustering(results_path) if keep_saved else []
     incremental = saved_incremental(results_path) if keep_saved else []
+    spark = saved_spark(results_path) if keep_saved else []
     build_dir = data_dir / "build"
     if args.render_only:
         saved, _ = load_results(results_path)
@@ -1358,13 +1383,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"as '{UNKNOWN_DOMAIN}'); pass --manifest target/manifest.json after `dbt parse`",
                 file=sys.stderr,
             )
-        write_page(out, saved, args, clustering, saved_finished(results_path), incremental)
+        write_page(out, saved, args, clustering, saved_finished(results_path), incremental, spark)
         return 0
     if args.only_clustering:
         saved, commands = load_results(results_path)
         clustering = run_clustering(args, command, build_dir, parse=True)
         save_and_write(
-            results_path, [*commands, command], saved, clustering, args, out, incremental
+            results_path, [*commands, command], saved, clustering, args, out, incremental, spark
         )
         return 0
     previous, commands = load_results(results_path) if args.merge else ([], [])
@@ -1390,6 +1415,14 @@ def main(argv: list[str] | None = None) -> int:
             f"peak {fmt_gib(result.build_peak_bytes)} GiB, {result.customers} customers",
             flush=True,
         )
+        if fmt == "parquet" and lines in args.spark_sizes:
+            from scripts.benchmark import bench_spark
+
+            print(f"[bench] {label}: dbt build on local Spark", flush=True)
+            row = bench_spark.measure(path, run_dir, build_dir, result)
+            spark = [r for r in spark if r["lines"] != row["lines"]]
+            spark.append({**row, "command": command})
+            print(f"[bench] {label}: {bench_spark.summary(row)}", flush=True)
         if not args.skip_limit:
             print(f"[bench] {label}: one-query limit", flush=True)
             run_limit(result, path, run_dir, args.baseline_timeout)
@@ -1443,7 +1476,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = [*commands, command] if args.merge else [command]
     if skipped_csv:
         print(f"[bench] CSV skipped above {args.csv_max_lines:,} lines: {skipped_csv}", flush=True)
-    save_and_write(results_path, commands, merged, clustering, args, out, incremental)
+    save_and_write(results_path, commands, merged, clustering, args, out, incremental, spark)
     return 0 if all(r.build_status == "ok" for r in results) else 1
 
 

@@ -361,3 +361,45 @@ def test_an_input_column_the_benchmark_cannot_make_stops_it_by_name():
     node["columns"] = {"snapshot_date": {}, "customer_id": {}, "frequency": {}}
     sql = input_sql(node, snapshots=13)
     assert "as snapshot_date" in sql and "r.frequency * m // 13" in sql
+
+
+def test_the_spark_section_gives_the_ratio_to_duckdb_and_both_customer_counts():
+    from scripts.benchmark.bench_spark import render
+
+    row = {
+        "lines": 100_000,
+        "fmt": "parquet",
+        "load_average": 0.5,
+        "status": "ok",
+        "wall_seconds": 300.0,
+        "peak_bytes": 3 << 30,
+        "duckdb_wall_seconds": 25.0,
+        "duckdb_customers": 1_234,
+        "customers": 1_234,
+        "nodes": 329,
+    }
+    failed = {**row, "lines": 1_000_000, "status": "failed", "customers": None}
+    rows = table_rows("\n".join(render([failed, row])))
+    assert rows["100,000"] == [
+        "parquet",
+        "329",
+        "25.0",
+        "300.0",
+        "12.0",
+        "3.00",
+        "1,234, 1,234",
+        "0.50",
+    ]
+    assert rows["1,000,000"][4:7] == ["failed", "3.00", "–, 1,234"]
+
+
+def test_spark_sizes_must_be_benchmarked_sizes_in_parquet():
+    from scripts.benchmark.bench import parse_args
+
+    assert parse_args(["--sizes", "1000", "--spark-sizes", "1000"]).spark_sizes == [1000]
+    for argv in (
+        ["--sizes", "1000", "--spark-sizes", "2000"],
+        ["--sizes", "1000", "--formats", "csv", "--spark-sizes", "1000"],
+    ):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
