@@ -145,7 +145,9 @@ def render(rows: list[dict]) -> list[str]:
         "fixed cost on a small machine (the session's start, a few jobs per model, the Hive "
         'catalog), not what a cluster does with more lines (README "Apache Spark": how the '
         "work splits across executors). The customers come from the Spark build's "
-        "`customers` mart and must equal DuckDB's.",
+        "`customers` mart and must equal DuckDB's. The peak is the resident memory of the "
+        "process tree, as for DuckDB: the JVM (its heap may grow to `spark.driver.memory`, "
+        "4g by default in `profiles.yml`) and dbt.",
         "",
         "| lines | format | nodes | DuckDB build wall s | Spark build wall s | Spark/DuckDB "
         "| Spark peak GiB | customers (Spark, DuckDB) | load at start |",
