@@ -10,6 +10,16 @@ the DuckDB build's.
 
     python -m scripts.benchmark.bench --sizes 100000 --formats parquet --spark-sizes 100000
 
+Run alone, it compares the JVM options of the local session (profiles.yml,
+SEGMENTATION_SPARK_JAVA_OPTIONS) on one input, interleaved: each round builds once with
+each set of options, in a new catalog, and prints the wall time and the machine's busy CPU
+time (from /proc/stat: the JVM is not a child dbt waits for, so its CPU is not in dbt's
+own accounting). `--select` narrows the build as dbt's does; `default` names the
+profile's options and `""` the JVM's own defaults:
+
+    .venv/bin/python -m scripts.benchmark.bench_spark \
+        --data data/demo/online_retail_demo.csv.gz --rounds 2 --java-options "" default
+
 What the numbers mean: on one machine a local session runs every query as Spark jobs on
 the driver, so the column shows the fixed cost Spark adds (the session's start, job
 scheduling, the Hive catalog), not what a cluster would do with more lines; README
@@ -18,10 +28,13 @@ scheduling, the Hive catalog), not what a cluster would do with more lines; READ
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -171,3 +184,67 @@ def render(rows: list[dict]) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot (user, nice, system, irq)."""
+    with open("/proc/stat") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def compare_java_options(
+    data_path: Path, work: Path, options: list[str], rounds: int, select: list[str]
+) -> list[dict]:
+    """Interleaved Spark builds of one input, one per set of JVM options in each round."""
+    rows = []
+    for round_number in range(1, rounds + 1):
+        for option in options:
+            spark_dir = work / f"round{round_number}-{len(rows)}"
+            shutil.rmtree(spark_dir, ignore_errors=True)
+            spark_dir.mkdir(parents=True)
+            env = spark_env(spark_dir, data_path)
+            if option != "default":
+                env["SEGMENTATION_SPARK_JAVA_OPTIONS"] = option
+            command = [str(SPARK_PYTHON.with_name("dbt")), "build", "--target-path"]
+            command += [str(work / "target"), "--log-path", str(spark_dir / "logs")]
+            command += ["--select", *select, "--indirect-selection", "empty"] if select else []
+            cpu, started = busy_cpu_seconds(), time.perf_counter()
+            completed = subprocess.run(command, cwd=bench.ROOT, env=env, capture_output=True)
+            rows.append(
+                {
+                    "round": round_number,
+                    "java_options": option,
+                    "status": "ok" if completed.returncode == 0 else "failed",
+                    "wall_seconds": round(time.perf_counter() - started, 1),
+                    "busy_cpu_seconds": round(busy_cpu_seconds() - cpu, 1),
+                    "load_average": round(os.getloadavg()[0], 2),
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+            for name in ("warehouse", "metastore_db"):
+                shutil.rmtree(spark_dir / name, ignore_errors=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Spark builds of one input, by JVM options")
+    parser.add_argument("--data", required=True, help="the raw export: a file, a directory")
+    parser.add_argument("--java-options", nargs="+", default=["", "default"])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--select", nargs="*", default=[], help="as dbt's --select")
+    parser.add_argument("--work-dir", default="bench-data/spark-jvm")
+    args = parser.parse_args(argv)
+    rows = compare_java_options(
+        Path(args.data).resolve(),
+        Path(args.work_dir).resolve(),
+        args.java_options,
+        args.rounds,
+        args.select,
+    )
+    return 0 if all(row["status"] == "ok" for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
