@@ -58,6 +58,13 @@ def spark_env(spark_dir: Path, data_path: Path) -> dict[str, str]:
     return env
 
 
+def drop_catalog(spark_dir: Path) -> None:
+    """Drops a build's tables, metastore and exported marts (gigabytes at scale); its
+    logs and run_results.json stay."""
+    for name in ("warehouse", "metastore_db", "marts"):
+        shutil.rmtree(spark_dir / name, ignore_errors=True)
+
+
 def exported_customers(spark_dir: Path, target: Path, log_dir: Path) -> int:
     """Rows of the Spark build's `customers` mart, exported to Parquet by
     scripts/devtools/spark_export.py (a Spark session of its own, untimed)."""
@@ -127,9 +134,7 @@ def measure(data_path: Path, run_dir: Path, build_dir: Path, duckdb_result) -> d
         row["customers"] = exported_customers(spark_dir, target, spark_dir)
     else:
         row["stderr_tail"] = measurement.stderr_tail
-    # The tables are gigabytes at scale; the logs and run_results.json stay.
-    for name in ("warehouse", "metastore_db", "marts"):
-        shutil.rmtree(spark_dir / name, ignore_errors=True)
+    drop_catalog(spark_dir)
     return row
 
 
@@ -223,8 +228,7 @@ def compare_java_options(
                 }
             )
             print(json.dumps(rows[-1]), flush=True)
-            for name in ("warehouse", "metastore_db"):
-                shutil.rmtree(spark_dir / name, ignore_errors=True)
+            drop_catalog(spark_dir)
     return rows
 
 
