@@ -1254,19 +1254,11 @@ def load_results(path: Path) -> tuple[list[RunResult], list[str]]:
     return [RunResult(**row) for row in saved["results"]], saved.get("commands", [])
 
 
-def saved_incremental(path: Path) -> list[dict]:
-    """The incremental rows of an earlier run (scripts/benchmark/bench_incremental.py)."""
-    return json.loads(path.read_text()).get("incremental", []) if path.exists() else []
-
-
-def saved_spark(path: Path) -> list[dict]:
-    """The Spark builds of an earlier run (scripts/benchmark/bench_spark.py)."""
-    return json.loads(path.read_text()).get("spark", []) if path.exists() else []
-
-
-def saved_clustering(path: Path) -> list[dict]:
-    """The clustering measurements of an earlier run (scripts/benchmark/bench_clustering.py)."""
-    return json.loads(path.read_text()).get("clustering", []) if path.exists() else []
+def saved_section(path: Path, key: str) -> list[dict]:
+    """The measurements of an earlier run's section: "incremental"
+    (scripts/benchmark/bench_incremental.py), "spark" (bench_spark.py) or "clustering"
+    (bench_clustering.py)."""
+    return json.loads(path.read_text()).get(key, []) if path.exists() else []
 
 
 def now() -> str:
@@ -1364,9 +1356,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     results_path = data_dir / "results.json"
     keep_saved = args.merge or args.render_only or args.only_clustering
-    clustering = saved_clustering(results_path) if keep_saved else []
-    incremental = saved_incremental(results_path) if keep_saved else []
-    spark = saved_spark(results_path) if keep_saved else []
+    clustering, incremental, spark = (
+        saved_section(results_path, key) if keep_saved else []
+        for key in ("clustering", "incremental", "spark")
+    )
     build_dir = data_dir / "build"
     if args.render_only:
         saved, _ = load_results(results_path)
