@@ -36,10 +36,10 @@ endif
 test: $(STAMP) $(SPARK_STAMP) browser java
 	$(BIN)/python -m pytest
 
-# The two-engine comparison alone (tests/python/test_spark_engine.py): the dirty fixture and
-# the demo on local Spark against the DuckDB builds.
+# The Apache Spark tests alone (marked spark): the two-engine comparison (the dirty fixture and
+# the demo on local Spark against the DuckDB builds) and the session bridge.
 test-spark: $(STAMP) $(SPARK_STAMP) java
-	$(BIN)/python -m pytest -m spark tests/python/test_spark_engine.py
+	$(BIN)/python -m pytest -m spark tests/python
 
 venv: $(STAMP)
 

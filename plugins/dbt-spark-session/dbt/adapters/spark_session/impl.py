@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
@@ -43,6 +44,29 @@ class SparkSessionConnectionManager(SparkConnectionManager):
     TYPE = "spark_session"
 
 
+# dbt-spark's materialization appends to every Python model an `import pyspark.pandas` that
+# it expects either to work or to raise ImportError. With pandas 3 it raises (pyspark 4.3
+# imports DateOffset from pandas.tseries.frequencies), and a failed import is retried by
+# the next model: two models in dbt's threads retrying at once can see each other's
+# half-done import succeed and then fail on "module 'pyspark' has no attribute 'pandas'".
+# The first submission settles the import once, under a lock.
+OPTIONAL_MODULES = ("pyspark.pandas",)
+_optional_modules_settled = threading.Lock()
+
+
+def settle_optional_imports() -> None:
+    """Import OPTIONAL_MODULES once; one that cannot be imported is recorded as missing
+    (None in sys.modules), so later imports raise ImportError at once, as dbt-spark expects."""
+    with _optional_modules_settled:
+        for name in OPTIONAL_MODULES:
+            if name in sys.modules:
+                continue
+            try:
+                import_module(name)
+            except ImportError:
+                sys.modules[name] = None  # type: ignore[assignment]
+
+
 class SessionPythonJobHelper(PythonJobHelper):
     """Runs a compiled Python model (its code, dbt's dbtObj and dbt-spark's py_write_table)
     in this process, against the SparkSession dbt-spark's session cursor created."""
@@ -57,6 +81,7 @@ class SessionPythonJobHelper(PythonJobHelper):
         for path in self.credentials.module_paths:
             if path not in sys.path:
                 sys.path.insert(0, path)
+        settle_optional_imports()
         # The materialization has run SQL on this connection already (dropping the old
         # relation), so the session exists with the profile's server_side_parameters;
         # getOrCreate returns it rather than starting another.
