@@ -57,7 +57,7 @@ print(failures)
 
 
 def test_python_models_submitted_at_once_do_not_break_each_others_write():
-    """CI failed with "module 'pyspark' has no attribute 'pandas'" in int_clv_backtest: the
+    """CI failed with "module 'pyspark' has no attribute 'pandas'" in a Python model: the
     pandas API on Spark does not import with pandas 3, and of two models probing for it at
     once one could see the other's half-done import succeed."""
     script = CONCURRENT_MODELS.replace("PROBE", repr(MATERIALIZATION_PROBE)).replace("ROUNDS", "20")
