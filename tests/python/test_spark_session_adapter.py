@@ -28,10 +28,14 @@ if pyspark_pandas_api_available:
 # the imports of the two overlap every few rounds.
 CONCURRENT_MODELS = """
 import sys, threading
+from pathlib import Path
 import pandas, pyspark.sql
+import dbt.include.spark
 from pyspark.sql import SparkSession
 from dbt.adapters.spark_session.impl import SessionPythonJobHelper, SparkSessionCredentials
 
+materialization = Path(dbt.include.spark.__file__).parent / "macros/materializations/table.sql"
+assert "import pyspark.pandas" in materialization.read_text(), "dbt-spark's probe changed"
 SparkSession.builder = type("Builder", (), {"getOrCreate": staticmethod(lambda: None)})
 credentials = SparkSessionCredentials(
     host="localhost", method="session", schema="main", database=None
