@@ -73,8 +73,8 @@ final as (
         members.arm,
         members.rfm_segment,
         coalesce(per_member.orders, 0) as orders,
-        cast(coalesce(per_member.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(coalesce(per_member.returned_amount, 0) as decimal(18, 2)) as returned_amount
+        {{ to_cents('coalesce(per_member.revenue, 0)') }} as revenue,
+        {{ to_cents('coalesce(per_member.returned_amount, 0)') }} as returned_amount
 
     from members
     left join per_member

@@ -4,10 +4,11 @@
     int_customer_rfm_scores and int_customer_rfm_segments (shared macros), so the
     last snapshot is today's segmentation.
 
-    Set-based, not one pass per snapshot: the lines are reduced once to one row
+    Set-based, not one pass per snapshot: the clean invoices (int_customer_invoices,
+    the lines already added up per invoice and day) are reduced once to one row
     per customer and period (what they added in it), running totals over those
     rows give each customer's state after each period, and a range join hands
-    every snapshot the latest state before it. The lines are scanned once
+    every snapshot the latest state before it. The invoices are scanned once
     whatever the number of snapshots; only the output grows with it.
 
     Incremental: a run computes only the snapshots not stored yet (a new
@@ -51,15 +52,15 @@ bounds as (
 
 ),
 
-purchase_lines as (
+invoices as (
 
     select
         customer_id,
         invoice_no,
         invoice_date,
-        line_amount
-    from {{ ref('int_transaction_lines_classified') }}
-    where line_status = 'clean'
+        purchase_lines,
+        purchase_amount
+    from {{ ref('int_customer_invoices') }}
 
 ),
 
@@ -79,18 +80,18 @@ invoice_periods as (
     {#- One row per customer, invoice and snapshot period (an invoice's lines
         almost always share a day). -#}
     select
-        purchase_lines.customer_id,
-        purchase_lines.invoice_no,
-        {{ first_counting_snapshot('purchase_lines.invoice_date', grain, 'bounds') }} as period_snapshot_date,
-        min(purchase_lines.invoice_date) as first_purchase_date,
-        max(purchase_lines.invoice_date) as last_purchase_date,
-        sum(purchase_lines.line_amount) as purchase_amount,
-        count(*) as purchase_lines
-    from purchase_lines
+        invoices.customer_id,
+        invoices.invoice_no,
+        {{ first_counting_snapshot('invoices.invoice_date', grain, 'bounds') }} as period_snapshot_date,
+        min(invoices.invoice_date) as first_purchase_date,
+        max(invoices.invoice_date) as last_purchase_date,
+        sum(invoices.purchase_amount) as purchase_amount,
+        sum(invoices.purchase_lines) as purchase_lines
+    from invoices
     cross join bounds
     group by
-        purchase_lines.customer_id,
-        purchase_lines.invoice_no,
+        invoices.customer_id,
+        invoices.invoice_no,
         period_snapshot_date
 
 ),
@@ -201,8 +202,8 @@ states as (
         running.first_purchase_date,
         running.last_purchase_date,
         cast(running.frequency as bigint) as frequency,
-        cast(running.gross_monetary as decimal(18, 2)) as monetary,
-        cast(running.matched_return_amount as decimal(18, 2)) as matched_return_amount
+        {{ to_cents('running.gross_monetary') }} as monetary,
+        {{ to_cents('running.matched_return_amount') }} as matched_return_amount
     from running
     inner join snapshots
         on

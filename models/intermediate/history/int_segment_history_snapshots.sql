@@ -17,8 +17,7 @@ as_of as (
 first_purchase as (
 
     select min(invoice_date) as first_purchase_date
-    from {{ ref('int_transaction_lines_classified') }}
-    where line_status = 'clean'
+    from {{ ref('int_customer_invoices') }}
 
 ),
 

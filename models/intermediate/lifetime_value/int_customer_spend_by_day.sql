@@ -10,7 +10,7 @@
     the unmatched part was bought before the data starts and nets against nothing. -#}
 with
 
--- Every amount booked: clean lines as bought, and each matched return's refund on the
+-- Every amount booked: clean purchases as bought (per invoice), and each matched return's refund on the
 -- day of the latest purchase it matched, booked the day it was returned.
 booked_amounts as (
 
@@ -19,9 +19,8 @@ booked_amounts as (
         invoice_date as purchase_date,
         invoice_date as booked_date,
         'purchase' as amount_kind,
-        line_amount as amount
-    from {{ ref('int_transaction_lines_classified') }}
-    where line_status = 'clean'
+        purchase_amount as amount
+    from {{ ref('int_customer_invoices') }}
     union all
     select
         customer_id,
@@ -41,7 +40,7 @@ final as (
         purchase_date,
         booked_date,
         amount_kind,
-        cast(sum(amount) as decimal(18, 2)) as amount
+        {{ to_cents('sum(amount)') }} as amount
     from booked_amounts
     group by customer_id, purchase_date, booked_date, amount_kind
 

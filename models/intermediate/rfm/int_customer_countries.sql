@@ -2,13 +2,13 @@
     to the alphabetically first country, so reruns agree. -#}
 with
 
-purchases as (
+invoices as (
 
     select
         customer_id,
-        country
-    from {{ ref('int_transaction_lines_classified') }}
-    where line_status = 'clean'
+        country,
+        purchase_lines
+    from {{ ref('int_customer_invoices') }}
 
 ),
 
@@ -17,8 +17,8 @@ line_counts as (
     select
         customer_id,
         coalesce(country, 'Unknown') as country,
-        count(*) as purchase_lines
-    from purchases
+        sum(purchase_lines) as purchase_lines
+    from invoices
     group by customer_id, coalesce(country, 'Unknown')
 
 ),

@@ -22,7 +22,7 @@ final as (
         min(invoice_date) as first_purchase_date,
         max(invoice_date) as last_purchase_date,
         count(distinct invoice_no) as frequency,
-        cast(sum(line_amount) as decimal(18, 2)) as gross_monetary,
+        {{ to_cents('sum(line_amount)') }} as gross_monetary,
         count(*) as purchase_lines,
         sum(quantity) as purchased_quantity,
         count(distinct upper(stock_code)) as distinct_products

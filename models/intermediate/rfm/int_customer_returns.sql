@@ -15,8 +15,8 @@ final as (
         count(*) as return_lines,
         count(case when match_status != 'unmatched' then 1 end) as matched_return_lines,
         count(case when match_status = 'unmatched' then 1 end) as unmatched_return_lines,
-        cast(sum(returned_amount) as decimal(18, 2)) as returned_amount,
-        cast(sum(matched_amount) as decimal(18, 2)) as matched_return_amount
+        {{ to_cents('sum(returned_amount)') }} as returned_amount,
+        {{ to_cents('sum(matched_amount)') }} as matched_return_amount
 
     from returns
     group by customer_id
