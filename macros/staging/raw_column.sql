@@ -29,8 +29,9 @@
     exports written by spreadsheets and pandas spell a missing value in words. -#}
 {% macro raw_text(canonical_name) -%}
     {%- set tokens = [''] + (var('raw_null_tokens') | map('upper') | list) -%}
+    {%- set text = 'trim(' ~ raw_column(canonical_name) ~ ')' -%}
     case
-        when upper(trim({{ raw_column(canonical_name) }})) in ({{ sql_string_list(tokens) }}) then null
-        else trim({{ raw_column(canonical_name) }})
+        when {{ text_in_list('upper(' ~ text ~ ')', tokens) }} then null
+        else {{ text }}
     end
 {%- endmacro %}
