@@ -14,7 +14,6 @@ clean_lines as (
         invoice_no,
         invoice_date,
         country,
-        quantity,
         line_amount
     from {{ ref('int_transaction_lines_classified') }}
     where line_status = 'clean'
@@ -31,7 +30,6 @@ final as (
         invoice_date,
         country,
         count(*) as purchase_lines,
-        sum(quantity) as purchased_quantity,
         sum(line_amount) as purchase_amount
     from clean_lines
     group by customer_id, invoice_no, invoice_date, country
